@@ -1,0 +1,158 @@
+"""Accounts, tokens and partner approval. Services flush; callers commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from dropbell import errors
+from dropbell.accounts import security
+from dropbell.accounts.models import AccessToken, Account, ShopDomain
+from dropbell.accounts.schemas import AccountCreate, AccountOut
+from dropbell.clock import Clock
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: the account and the client app their token was issued to."""
+
+    account: Account
+    platform: str
+    token_id: int
+
+
+async def create_account(session: AsyncSession, clock: Clock, data: AccountCreate) -> Account:
+    account = Account(
+        username=data.username,
+        password_hash=security.hash_password(data.password),
+        display_name=data.display_name or data.username,
+        country=data.country,
+        language=data.language,
+        timezone=data.timezone,
+        is_partner=False,
+        created_at=clock.now(),
+    )
+    session.add(account)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise errors.UsernameTaken() from None
+    return await get_account(session, account.id)
+
+
+async def get_account(session: AsyncSession, account_id: int) -> Account:
+    account = await session.scalar(
+        select(Account).where(Account.id == account_id).options(selectinload(Account.shop_domains))
+    )
+    if account is None:
+        raise errors.NotFound("No such account.")
+    return account
+
+
+async def get_by_username(session: AsyncSession, username: str) -> Account | None:
+    return await session.scalar(
+        select(Account)
+        .where(Account.username == username.lower())
+        .options(selectinload(Account.shop_domains))
+    )
+
+
+async def issue_token(
+    session: AsyncSession, clock: Clock, username: str, password: str, platform: str
+) -> tuple[str, Account]:
+    """Check the password and return a new bearer token (shown once; stored hashed)."""
+    account = await get_by_username(session, username)
+    if not security.verify_password(account.password_hash if account else None, password):
+        raise errors.Unauthorized("Wrong username or password.")
+    assert account is not None
+    token = security.new_token()
+    session.add(
+        AccessToken(
+            account_id=account.id,
+            token_hash=security.token_digest(token),
+            platform=platform,
+            created_at=clock.now(),
+        )
+    )
+    await session.flush()
+    return token, account
+
+
+async def viewer_for_token(session: AsyncSession, token: str) -> Viewer | None:
+    row = (
+        await session.execute(
+            select(AccessToken, Account)
+            .join(Account, Account.id == AccessToken.account_id)
+            .where(
+                AccessToken.token_hash == security.token_digest(token),
+                AccessToken.revoked_at.is_(None),
+            )
+            .options(selectinload(Account.shop_domains))
+        )
+    ).first()
+    if row is None:
+        return None
+    token_row, account = row
+    return Viewer(account=account, platform=token_row.platform, token_id=token_row.id)
+
+
+async def revoke_token(session: AsyncSession, clock: Clock, token_id: int) -> None:
+    await session.execute(
+        update(AccessToken)
+        .where(AccessToken.id == token_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+
+
+async def approve_partner(session: AsyncSession, username: str, domains: list[str]) -> Account:
+    """Make ``username`` a partner brand and add ``domains`` to its approved shop domains."""
+    account = await get_by_username(session, username)
+    if account is None:
+        raise errors.NotFound(f"No account named {username!r}.")
+    account.is_partner = True
+    have = {d.domain for d in account.shop_domains}
+    for domain in domains:
+        domain = normalise_domain(domain)
+        if domain not in have:
+            account.shop_domains.append(ShopDomain(domain=domain))
+            have.add(domain)
+    await session.flush()
+    return account
+
+
+async def remove_partner(session: AsyncSession, username: str) -> Account:
+    account = await get_by_username(session, username)
+    if account is None:
+        raise errors.NotFound(f"No account named {username!r}.")
+    account.is_partner = False
+    account.shop_domains.clear()
+    await session.flush()
+    return account
+
+
+def normalise_domain(domain: str) -> str:
+    domain = domain.strip().lower().rstrip(".")
+    if domain.startswith(("http://", "https://")) or "/" in domain or not domain:
+        raise errors.Invalid(f"{domain!r} is not a bare domain name such as example.com.")
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise errors.Invalid(f"{domain!r} is not a valid domain name.") from None
+
+
+def present(account: Account) -> AccountOut:
+    return AccountOut(
+        id=account.id,
+        username=account.username,
+        display_name=account.display_name,
+        country=account.country,
+        language=account.language,
+        timezone=account.timezone,
+        is_partner=account.is_partner,
+        shop_domains=[d.domain for d in account.shop_domains],
+    )

@@ -1,0 +1,109 @@
+"""create_app(): the ASGI app, its routers, and the lifespan that runs the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from dropbell import __version__, errors
+from dropbell.accounts.endpoints import router as accounts_router
+from dropbell.clock import Clock, FakeClock, SystemClock
+from dropbell.config import Settings
+from dropbell.db import make_engine, make_sessionmaker
+from dropbell.drops.endpoints import router as drops_router
+from dropbell.drops.endpoints import shop_router
+from dropbell.notifications.endpoints import router as notifications_router
+from dropbell.reminders.scheduler import Scheduler
+from dropbell.web.pages import router as pages_router
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Product-drop reminders. Brands announce a drop; shoppers tap **Remind me** and are
+told in the app 15 minutes before and at the launch, exactly once and on time.
+
+Errors are `{"error": "<human message>", "code": "<machine_code>"}`. Lists are newest
+first, paged with `limit` (≤ 80) and `max_id`, with a `Link: <…>; rel="next"` header.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    *,
+    run_scheduler: bool = False,
+) -> FastAPI:
+    """Build the app. ``run_scheduler`` also runs the reminder engine in this process."""
+    settings = settings or Settings()
+    if clock is None:
+        clock = FakeClock(datetime.now(UTC)) if settings.test_hooks else SystemClock()
+    engine = make_engine(settings.database_url)
+    sessionmaker = make_sessionmaker(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = None
+        if run_scheduler:
+            scheduler = Scheduler(sessionmaker, clock, settings)
+            app.state.scheduler = scheduler
+            task = asyncio.create_task(scheduler.run(stop), name="scheduler")
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(task, timeout=10)
+            await engine.dispose()
+
+    app = FastAPI(
+        title="dropbell",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses=errors.ERROR_RESPONSES,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    app.state.scheduler = None
+    errors.install_handlers(app)
+
+    app.include_router(accounts_router)
+    app.include_router(drops_router)
+    app.include_router(notifications_router)
+    app.include_router(shop_router)
+    app.include_router(pages_router)
+    if settings.test_hooks:
+        from dropbell.testhooks import router as test_router
+
+        app.include_router(test_router)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz(request: Request) -> JSONResponse:
+        """200 when the database answers, 503 when it does not."""
+        try:
+            async with request.app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.warning("health check failed: %s", exc)
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    async def metrics() -> Response:
+        """Prometheus text format."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,57 @@
+"""One typed settings object, read from DROPBELL_* environment variables."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _split(value: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in value.split(",") if part.strip())
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; see docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="DROPBELL_", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=lambda: f"sqlite+aiosqlite:///{Path.cwd() / 'dropbell.db'}",
+        description="SQLAlchemy URL; sqlite+aiosqlite:///file.db or postgresql+asyncpg://...",
+    )
+    reminder_lead_seconds: int = Field(
+        900, ge=1, description="How long before launch drop_soon fires."
+    )
+    rollout_platforms: str = "ios"
+    rollout_countries: str = "US"
+    rollout_languages: str = "en"
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="Base URL used in links we hand out."
+    )
+
+    # The reminder engine.
+    scheduler_poll_seconds: float = Field(
+        0.25, gt=0, description="Longest nap between looks for due work."
+    )
+    job_lease_seconds: float = Field(
+        30.0, gt=0, description="A claim not renewed for this long is taken over."
+    )
+    fanout_batch_size: int = Field(50_000, ge=1, description="Subscribers per fan-out transaction.")
+
+    # Only for tests and local demos: lets /_test/clock move the server's clock.
+    test_hooks: bool = False
+
+    @cached_property
+    def rollout(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        return (
+            frozenset(p.lower() for p in _split(self.rollout_platforms)),
+            frozenset(c.upper() for c in _split(self.rollout_countries)),
+            frozenset(lang.lower() for lang in _split(self.rollout_languages)),
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from dropbell.accounts.deps import CurrentViewer, OptionalViewer, Session
+from dropbell.deps import AppClock, AppSettings
+from dropbell.drops import service, stats
+from dropbell.drops.schemas import DropCreate, DropOut, DropStats, DropUpdate, ShopSource
+from dropbell.errors import NotOwner
+from dropbell.pagination import PageParams, set_next_link
+from dropbell.reminders import service as reminders
+
+router = APIRouter(prefix="/api/v1/drops", tags=["drops"])
+shop_router = APIRouter(tags=["drops"])
+
+
+@router.post("", status_code=201, response_model=DropOut)
+async def create_drop(
+    body: DropCreate,
+    viewer: CurrentViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+) -> DropOut:
+    """Announce a drop (partners only). Its announcement post and reminders are created with it."""
+    drop = await service.create_drop(session, clock, settings, viewer, body)
+    return await service.present_one(session, clock, settings, drop, viewer)
+
+
+@router.get("", response_model=list[DropOut])
+async def list_drops(
+    request: Request,
+    response: Response,
+    viewer: OptionalViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+    page: PageParams,
+    status: Annotated[Literal["upcoming", "live", "all"], Query()] = "all",
+) -> list[DropOut]:
+    """Drops, newest first. `upcoming` = scheduled, `live` = launched, `all` includes cancelled."""
+    drops, more = page.trim(await service.list_drops(session, clock, status, page))
+    set_next_link(request, response, drops[-1].id if drops else None, more)
+    return await service.present(session, clock, settings, drops, viewer)
+
+
+@router.get("/{drop_id}", response_model=DropOut)
+async def get_drop(
+    drop_id: int, viewer: OptionalViewer, session: Session, clock: AppClock, settings: AppSettings
+) -> DropOut:
+    drop = await service.get_drop(session, drop_id)
+    return await service.present_one(session, clock, settings, drop, viewer)
+
+
+@router.patch("/{drop_id}", response_model=DropOut)
+async def update_drop(
+    drop_id: int,
+    body: DropUpdate,
+    viewer: CurrentViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+) -> DropOut:
+    """Edit (owning brand). A new `launch_at` reschedules and tells the subscribers."""
+    drop = await service.update_drop(session, clock, settings, viewer, drop_id, body)
+    return await service.present_one(session, clock, settings, drop, viewer)
+
+
+@router.post("/{drop_id}/cancel", response_model=DropOut)
+async def cancel_drop(
+    drop_id: int, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
+) -> DropOut:
+    """Cancel (owning brand): pending reminders are dropped and subscribers are told."""
+    drop = await service.cancel_drop(session, clock, viewer, drop_id)
+    return await service.present_one(session, clock, settings, drop, viewer)
+
+
+@router.post("/{drop_id}/remind", response_model=DropOut)
+async def remind(
+    drop_id: int, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
+) -> DropOut:
+    """Remind me. Idempotent. 403 `not_eligible` outside the rollout; 409 once live or cancelled."""
+    drop = await service.get_drop(session, drop_id)
+    await reminders.remind(session, clock, settings, viewer, drop)
+    await session.refresh(drop)
+    return await service.present_one(session, clock, settings, drop, viewer)
+
+
+@router.post("/{drop_id}/unremind", response_model=DropOut)
+async def unremind(
+    drop_id: int, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
+) -> DropOut:
+    """Take the reminder back. Idempotent."""
+    drop = await service.get_drop(session, drop_id)
+    await reminders.unremind(session, viewer, drop)
+    await session.refresh(drop)
+    return await service.present_one(session, clock, settings, drop, viewer)
+
+
+@router.get("/{drop_id}/stats", response_model=DropStats)
+async def drop_stats(drop_id: int, viewer: CurrentViewer, session: Session) -> DropStats:
+    """The owning brand's funnel and delivery lateness."""
+    drop = await service.get_drop(session, drop_id)
+    if drop.brand_id != viewer.account.id:
+        raise NotOwner()
+    return await stats.drop_stats(session, drop)
+
+
+@shop_router.get(
+    "/drops/{drop_id}/shop",
+    response_class=RedirectResponse,
+    status_code=302,
+    responses={302: {"description": "To the brand's shop; the click is recorded."}},
+)
+async def shop(
+    drop_id: int,
+    viewer: OptionalViewer,
+    session: Session,
+    clock: AppClock,
+    source: ShopSource = "drop",
+) -> RedirectResponse:
+    """Shop on website: records the click and where it came from, then redirects to the brand."""
+    url = await service.record_shop_click(session, clock, drop_id, source, viewer)
+    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})

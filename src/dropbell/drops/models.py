@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dropbell.db import Base, UTCDateTime
+from dropbell.types import BigId
+
+
+class Drop(Base):
+    __tablename__ = "drops"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    price: Mapped[str | None] = mapped_column(String(20), default=None)  # a decimal, as text
+    currency: Mapped[str | None] = mapped_column(String(3), default=None)
+    image_url: Mapped[str | None] = mapped_column(String(2000), default=None)
+    launch_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    tag: Mapped[str] = mapped_column(String(100), unique=True)  # normalised, without '#'
+    shop_url: Mapped[str] = mapped_column(String(2000))
+    post_id: Mapped[int] = mapped_column(BigId, ForeignKey("posts.id"), unique=True)
+    reminder_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Grows on each reschedule; the calendar's SEQUENCE.
+    schedule_version: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def status_at(self, now: datetime) -> str:
+        """``cancelled``, ``live`` from ``launch_at`` on, else ``scheduled``."""
+        if self.cancelled_at is not None:
+            return "cancelled"
+        return "live" if now >= self.launch_at else "scheduled"
+
+
+class ShopClick(Base):
+    """One tap on Shop on website, and where it came from."""
+
+    __tablename__ = "shop_clicks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    drop_id: Mapped[int] = mapped_column(ForeignKey("drops.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+    source: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+
+from dropbell.accounts.schemas import BrandOut
+from dropbell.posts.tags import normalise_tag
+
+Status = Literal["scheduled", "live", "cancelled"]
+ShopSource = Literal["notification", "post", "tag", "drop"]
+
+
+def _utc(value: datetime) -> datetime:
+    from datetime import UTC
+
+    return value.astimezone(UTC)
+
+
+def _currency(value: str) -> str:
+    if not (len(value) == 3 and value.isalpha() and value.isascii()):
+        raise ValueError("an ISO 4217 currency code, like USD")
+    return value.upper()
+
+
+def _price(value: Decimal) -> Decimal:
+    if not value.is_finite() or value < 0 or value >= Decimal("1e12"):
+        raise ValueError("a price from 0 up to 999999999999.99")
+    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError("at most two decimal places")
+    return value.quantize(Decimal("0.01"))
+
+
+def _tag(value: str) -> str:
+    return normalise_tag(value)
+
+
+def _image_url(value: str) -> str:
+    if not value.startswith(("https://", "http://", "/")):
+        raise ValueError("an http(s) URL")
+    return value
+
+
+UTCDateTimeOut = Annotated[
+    datetime, PlainSerializer(lambda v: _utc(v).isoformat().replace("+00:00", "Z"), return_type=str)
+]
+LaunchAt = Annotated[AwareDatetime, AfterValidator(_utc)]
+Currency = Annotated[str, AfterValidator(_currency)]
+Price = Annotated[Decimal, AfterValidator(_price)]
+Tag = Annotated[str, Field(max_length=101), AfterValidator(_tag)]
+ImageUrl = Annotated[str, Field(max_length=2000), AfterValidator(_image_url)]
+
+
+class DropCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=120)
+    description: str = Field("", max_length=5000)
+    price: Price | None = None
+    currency: Currency | None = None
+    image_url: ImageUrl | None = None
+    launch_at: LaunchAt = Field(description="RFC 3339 with an offset; must be in the future.")
+    shop_url: str = Field(max_length=2000, description="https, on one of your shop domains.")
+    tag: Tag = Field(description="The drop's hashtag, without '#'.")
+
+
+class DropUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, min_length=1, max_length=120)
+    description: str | None = Field(None, max_length=5000)
+    price: Price | None = None
+    currency: Currency | None = None
+    image_url: ImageUrl | None = None
+    launch_at: LaunchAt | None = Field(None, description="A new time reschedules the drop.")
+    shop_url: str | None = Field(None, max_length=2000)
+    tag: Tag | None = None
+
+
+class DropOut(BaseModel):
+    id: int
+    brand: BrandOut
+    title: str
+    description: str
+    price: str | None = Field(description='A decimal string, e.g. "129.00".')
+    currency: str | None
+    image_url: str | None
+    launch_at: UTCDateTimeOut
+    status: Status
+    tag: str
+    shop_url: str
+    post_id: int
+    reminder_count: int
+    reminded: bool
+    remindable: bool
+    url: str
+
+
+class ShopClicks(BaseModel):
+    total: int
+    notification: int
+    post: int
+    tag: int
+    drop: int
+
+
+class Lateness(BaseModel):
+    p50: float | None
+    p99: float | None
+    max: float | None
+
+
+class DropStats(BaseModel):
+    reminders: int
+    notified_soon: int
+    notified_live: int
+    opened: int
+    shop_clicks: ShopClicks
+    lateness_ms: Lateness

@@ -1,0 +1,290 @@
+"""Drops: create, edit, reschedule, cancel, list, and how they look to a viewer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dropbell import errors
+from dropbell.accounts.models import Account
+from dropbell.accounts.schemas import BrandOut
+from dropbell.accounts.service import Viewer
+from dropbell.clock import Clock
+from dropbell.config import Settings
+from dropbell.drops.models import Drop, ShopClick
+from dropbell.drops.rollout import is_eligible
+from dropbell.drops.schemas import DropCreate, DropOut, DropUpdate
+from dropbell.pagination import Page
+from dropbell.posts.models import Post, PostTag
+from dropbell.reminders import service as reminders
+
+LIST_STATUSES = ("upcoming", "live", "all")
+
+
+def check_shop_url(url: str, domains: Sequence[str]) -> str:
+    """Return the normalised URL if it is https on one of ``domains`` (or a subdomain)."""
+    if any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in url):
+        raise errors.Invalid("shop_url must be a plain https URL.")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        host = (parts.hostname or "").rstrip(".")
+        host = host.encode("idna").decode("ascii") if host else ""
+    except (ValueError, UnicodeError):
+        raise errors.Invalid("shop_url is not a valid URL.") from None
+    if parts.scheme != "https":
+        raise errors.Invalid("shop_url must use https.")
+    if parts.username is not None or parts.password is not None:
+        raise errors.Invalid("shop_url must not carry a user name or password.")
+    if port not in (None, 443):
+        raise errors.Invalid("shop_url must use the standard https port.")
+    if not any(host == d or host.endswith("." + d) for d in domains):
+        allowed = ", ".join(domains) or "none yet"
+        raise errors.Invalid(f"shop_url must be on one of your shop domains ({allowed}).")
+    return urlunsplit(("https", host, parts.path or "/", parts.query, parts.fragment))
+
+
+def _require_partner(viewer: Viewer) -> None:
+    if not viewer.account.is_partner:
+        raise errors.NotPartner()
+
+
+def _announcement_text(drop: Drop) -> str:
+    lead = drop.title if not drop.description else f"{drop.title} — {drop.description}"
+    suffix = f" #{drop.tag}"
+    return lead[: 500 - len(suffix) - 1].rstrip() + suffix
+
+
+async def _set_post_tags(session: AsyncSession, post_id: int, tags: Sequence[str]) -> None:
+    await session.execute(delete(PostTag).where(PostTag.post_id == post_id))
+    session.add_all(PostTag(post_id=post_id, tag=tag) for tag in dict.fromkeys(tags))
+
+
+async def _flush_unique_tag(session: AsyncSession) -> None:
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise errors.TagTaken() from None
+
+
+async def create_drop(
+    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, data: DropCreate
+) -> Drop:
+    """Announce a drop: its post, its hashtag and its reminder jobs, in one transaction."""
+    _require_partner(viewer)
+    now = clock.now()
+    if data.launch_at <= now:
+        raise errors.Invalid("launch_at must be in the future.")
+    shop_url = check_shop_url(data.shop_url, [d.domain for d in viewer.account.shop_domains])
+    if await session.scalar(select(Drop.id).where(Drop.tag == data.tag)) is not None:
+        raise errors.TagTaken()
+    post = Post(author_id=viewer.account.id, text="", created_at=now)
+    session.add(post)
+    await session.flush()
+    drop = Drop(
+        brand_id=viewer.account.id,
+        title=data.title,
+        description=data.description,
+        price=str(data.price) if data.price is not None else None,
+        currency=data.currency,
+        image_url=data.image_url,
+        launch_at=data.launch_at,
+        tag=data.tag,
+        shop_url=shop_url,
+        post_id=post.id,
+        reminder_count=0,
+        schedule_version=0,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(drop)
+    post.text = _announcement_text(drop)
+    await _flush_unique_tag(session)
+    await _set_post_tags(session, post.id, [drop.tag])
+    await reminders.schedule_launch(session, settings, drop, now)
+    return drop
+
+
+async def get_drop(session: AsyncSession, drop_id: int, *, for_update: bool = False) -> Drop:
+    query = select(Drop).where(Drop.id == drop_id)
+    if for_update:
+        query = query.with_for_update()
+    drop = await session.scalar(query)
+    if drop is None:
+        raise errors.NotFound("No such drop.")
+    return drop
+
+
+async def _owned_drop(session: AsyncSession, viewer: Viewer, drop_id: int) -> Drop:
+    drop = await get_drop(session, drop_id, for_update=True)
+    if drop.brand_id != viewer.account.id:
+        raise errors.NotOwner()
+    return drop
+
+
+async def update_drop(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    viewer: Viewer,
+    drop_id: int,
+    data: DropUpdate,
+) -> Drop:
+    """Edit a drop; a new ``launch_at`` reschedules it (notices move, subscribers are told)."""
+    drop = await _owned_drop(session, viewer, drop_id)
+    now = clock.now()
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    for required in ("title", "launch_at", "shop_url", "tag"):
+        if required in changes and changes[required] is None:
+            raise errors.Invalid(f"{required} cannot be empty.")
+    status = drop.status_at(now)
+    if status == "cancelled":
+        raise errors.DropCancelled("A cancelled drop cannot be edited.")
+    new_launch: datetime | None = changes.pop("launch_at", None)
+    if new_launch is not None and new_launch != drop.launch_at:
+        if status == "live":
+            raise errors.DropLive("A drop that has launched cannot be rescheduled.")
+        if new_launch <= now:
+            raise errors.Invalid("launch_at must be in the future.")
+    else:
+        new_launch = None
+    if "shop_url" in changes:
+        changes["shop_url"] = check_shop_url(
+            changes["shop_url"], [d.domain for d in viewer.account.shop_domains]
+        )
+    if changes.get("price") is not None:
+        changes["price"] = str(changes["price"])
+    if "tag" in changes and changes["tag"] != drop.tag:
+        taken = await session.scalar(
+            select(Drop.id).where(Drop.tag == changes["tag"], Drop.id != drop.id)
+        )
+        if taken is not None:
+            raise errors.TagTaken()
+    for field, value in changes.items():
+        setattr(drop, field, value)
+    drop.updated_at = now
+    if {"title", "description", "tag"} & changes.keys():
+        post = await session.get_one(Post, drop.post_id)
+        post.text = _announcement_text(drop)
+        await _flush_unique_tag(session)
+        await _set_post_tags(session, post.id, [drop.tag])
+    if new_launch is not None:
+        drop.launch_at = new_launch
+        drop.schedule_version += 1
+        await session.flush()
+        await reminders.reschedule(session, settings, drop, now)
+    await session.flush()
+    return drop
+
+
+async def cancel_drop(session: AsyncSession, clock: Clock, viewer: Viewer, drop_id: int) -> Drop:
+    """Call the drop off: pending notices are dropped and subscribers are told."""
+    drop = await _owned_drop(session, viewer, drop_id)
+    now = clock.now()
+    reminders.ensure_upcoming(drop, now)
+    drop.cancelled_at = now
+    drop.updated_at = now
+    drop.schedule_version += 1
+    await session.flush()
+    await reminders.cancel(session, drop, now)
+    return drop
+
+
+async def list_drops(
+    session: AsyncSession, clock: Clock, status: str, page: Page, brand_id: int | None = None
+) -> list[Drop]:
+    """Newest first; ``status`` is upcoming (scheduled), live, or all (cancelled too)."""
+    now = clock.now()
+    query = select(Drop).order_by(Drop.id.desc()).limit(page.limit + 1)
+    if page.max_id is not None:
+        query = query.where(Drop.id < page.max_id)
+    if brand_id is not None:
+        query = query.where(Drop.brand_id == brand_id)
+    if status == "upcoming":
+        query = query.where(Drop.cancelled_at.is_(None), Drop.launch_at > now)
+    elif status == "live":
+        query = query.where(Drop.cancelled_at.is_(None), Drop.launch_at <= now)
+    return list(await session.scalars(query))
+
+
+async def record_shop_click(
+    session: AsyncSession, clock: Clock, drop_id: int, source: str, viewer: Viewer | None
+) -> str:
+    """Count a tap on Shop on website and return where to send the shopper."""
+    drop = await get_drop(session, drop_id)
+    if drop.cancelled_at is not None:
+        raise errors.DropCancelled()
+    session.add(
+        ShopClick(
+            drop_id=drop.id,
+            account_id=viewer.account.id if viewer else None,
+            source=source,
+            created_at=clock.now(),
+        )
+    )
+    await session.flush()
+    return drop.shop_url
+
+
+async def present(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    drops: Sequence[Drop],
+    viewer: Viewer | None,
+) -> list[DropOut]:
+    """Drops as the viewer sees them: three queries at most, whatever the number of drops."""
+    if not drops:
+        return []
+    brand_ids = {d.brand_id for d in drops}
+    brands = {
+        a.id: a for a in await session.scalars(select(Account).where(Account.id.in_(brand_ids)))
+    }
+    reminded = (
+        await reminders.is_reminded(session, viewer.account.id, [d.id for d in drops])
+        if viewer
+        else set()
+    )
+    eligible = is_eligible(settings, viewer)
+    now = clock.now()
+    base = settings.public_url.rstrip("/")
+    out = []
+    for drop in drops:
+        brand = brands[drop.brand_id]
+        status = drop.status_at(now)
+        out.append(
+            DropOut(
+                id=drop.id,
+                brand=BrandOut(
+                    id=brand.id, username=brand.username, display_name=brand.display_name
+                ),
+                title=drop.title,
+                description=drop.description,
+                price=drop.price,
+                currency=drop.currency,
+                image_url=drop.image_url,
+                launch_at=drop.launch_at,
+                status=status,
+                tag=drop.tag,
+                shop_url=drop.shop_url,
+                post_id=drop.post_id,
+                reminder_count=drop.reminder_count,
+                reminded=drop.id in reminded,
+                remindable=eligible and status == "scheduled",
+                url=f"{base}/drops/{drop.id}",
+            )
+        )
+    return out
+
+
+async def present_one(
+    session: AsyncSession, clock: Clock, settings: Settings, drop: Drop, viewer: Viewer | None
+) -> DropOut:
+    return (await present(session, clock, settings, [drop], viewer))[0]

@@ -1,0 +1,80 @@
+"""A brand's funnel for one drop: reminders → delivered → opened → shop clicks, and lateness."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dropbell.drops.models import Drop, ShopClick
+from dropbell.drops.schemas import DropStats, Lateness, ShopClicks
+from dropbell.notifications.models import DropOpen
+from dropbell.reminders.models import LIVE, SOON, Delivery, ReminderJob
+
+
+def weighted_percentile(samples: list[tuple[float, int]], q: float) -> float | None:
+    """The q-quantile (0..1) of values given as (value, how many) pairs."""
+    total = sum(n for _, n in samples)
+    if total == 0:
+        return None
+    rank = q * (total - 1)
+    seen = 0
+    for value, n in sorted(samples):
+        seen += n
+        if seen > rank:
+            return value
+    return sorted(samples)[-1][0]
+
+
+async def drop_stats(session: AsyncSession, drop: Drop) -> DropStats:
+    notified = dict(
+        (
+            await session.execute(
+                select(ReminderJob.kind, func.coalesce(func.sum(Delivery.count), 0))
+                .join(Delivery, Delivery.job_id == ReminderJob.id)
+                .where(ReminderJob.drop_id == drop.id)
+                .group_by(ReminderJob.kind)
+            )
+        ).tuples()
+    )
+    opened = await session.scalar(select(func.count()).where(DropOpen.drop_id == drop.id))
+    clicks = dict(
+        (
+            await session.execute(
+                select(ShopClick.source, func.count())
+                .where(ShopClick.drop_id == drop.id)
+                .group_by(ShopClick.source)
+            )
+        ).tuples()
+    )
+    batches = (
+        await session.execute(
+            select(Delivery.delivered_at, ReminderJob.due_at, Delivery.count)
+            .join(ReminderJob, Delivery.job_id == ReminderJob.id)
+            .where(ReminderJob.drop_id == drop.id, ReminderJob.kind.in_((SOON, LIVE)))
+        )
+    ).tuples()
+    samples = [
+        (max(0.0, (delivered - due).total_seconds() * 1000), n) for delivered, due, n in batches
+    ]
+    return DropStats(
+        reminders=drop.reminder_count,
+        notified_soon=int(notified.get(SOON, 0)),
+        notified_live=int(notified.get(LIVE, 0)),
+        opened=opened or 0,
+        shop_clicks=ShopClicks(
+            total=sum(clicks.values()),
+            notification=clicks.get("notification", 0),
+            post=clicks.get("post", 0),
+            tag=clicks.get("tag", 0),
+            drop=clicks.get("drop", 0),
+        ),
+        lateness_ms=Lateness(
+            p50=_round(weighted_percentile(samples, 0.50)),
+            p99=_round(weighted_percentile(samples, 0.99)),
+            max=_round(max((v for v, _ in samples), default=None)),
+        ),
+    )
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

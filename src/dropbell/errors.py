@@ -1,0 +1,146 @@
+"""One error family: every error a client can see has an HTTP status and a machine code.
+
+Handlers turn them (and FastAPI's own validation errors) into
+``{"error": "<human message>", "code": "<machine_code>"}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class ErrorBody(BaseModel):
+    error: str
+    code: str
+
+
+class AppError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    message: ClassVar[str] = "Bad request."
+
+    def __init__(self, message: str | None = None, *, headers: dict[str, str] | None = None):
+        self.detail = message or self.message
+        self.headers = headers
+        super().__init__(self.detail)
+
+
+class BadRequest(AppError):
+    status, code, message = 400, "bad_request", "Bad request."
+
+
+class Invalid(AppError):
+    status, code, message = 422, "invalid", "The request is not valid."
+
+
+class Unauthorized(AppError):
+    status, code, message = 401, "unauthorized", "A valid access token is required."
+
+
+class Forbidden(AppError):
+    status, code, message = 403, "forbidden", "You are not allowed to do that."
+
+
+class NotPartner(Forbidden):
+    code, message = "not_partner", "Only approved partner brands can do that."
+
+
+class NotOwner(Forbidden):
+    code, message = "not_owner", "Only the brand that owns this drop can do that."
+
+
+class NotEligible(Forbidden):
+    code, message = "not_eligible", "Remind me is not available for your account yet."
+
+
+class NotFound(AppError):
+    status, code, message = 404, "not_found", "Not found."
+
+
+class Conflict(AppError):
+    status, code, message = 409, "conflict", "That conflicts with the current state."
+
+
+class DropLive(Conflict):
+    code, message = "drop_live", "This drop has already launched."
+
+
+class DropCancelled(Conflict):
+    code, message = "drop_cancelled", "This drop was cancelled."
+
+
+class UsernameTaken(Conflict):
+    code, message = "username_taken", "That username is taken."
+
+
+class TagTaken(Conflict):
+    code, message = "tag_taken", "Another drop already uses that hashtag."
+
+
+class RateLimited(AppError):
+    status, code, message = 429, "rate_limited", "Too many requests; slow down."
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, "code": code, **extra}, status_code=status)
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+}
+
+
+def _describe(errors: list[dict[str, Any]]) -> str:
+    parts = []
+    for err in errors[:5]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+        parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg")))
+    return "; ".join(parts) or "The request is not valid."
+
+
+def install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+        response = error_response(exc.status, exc.code, exc.detail)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return error_response(422, "invalid", _describe(errors), details=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else code
+        response = error_response(exc.status_code, code, message)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": code}
+    for status, code in _HTTP_CODES.items()
+    if status in (400, 401, 403, 404, 409, 422, 429)
+}

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from dropbell.accounts.deps import CurrentViewer, Session
+from dropbell.deps import AppClock, AppSettings
+from dropbell.notifications import service
+from dropbell.notifications.schemas import Count, NotificationOut, NotificationType
+from dropbell.pagination import PageParams, set_next_link
+
+router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
+
+
+@router.get("", response_model=list[NotificationOut])
+async def list_notifications(
+    request: Request,
+    response: Response,
+    viewer: CurrentViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+    page: PageParams,
+    types: Annotated[list[NotificationType] | None, Query(alias="types[]")] = None,
+) -> list[NotificationOut]:
+    """The caller's notifications, newest first; `types[]=drop_live` filters."""
+    rows, more = page.trim(await service.list_for(session, viewer, page, types or ()))
+    set_next_link(request, response, rows[-1].id if rows else None, more)
+    return await service.present(session, clock, settings, rows, viewer)
+
+
+@router.get("/unread_count", response_model=Count)
+async def unread_count(viewer: CurrentViewer, session: Session) -> Count:
+    return Count(count=await service.unread_count(session, viewer.account.id))
+
+
+@router.post("/read_all", response_model=Count)
+async def read_all(viewer: CurrentViewer, session: Session, clock: AppClock) -> Count:
+    """Mark every unread notification read; returns how many were."""
+    return Count(count=await service.mark_all_read(session, clock, viewer))
+
+
+@router.post("/{notification_id}/read", response_model=NotificationOut)
+async def read(
+    notification_id: int,
+    viewer: CurrentViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+) -> NotificationOut:
+    """Open a notification (counts as opened in the brand's funnel)."""
+    notification = await service.mark_read(session, clock, viewer, notification_id)
+    return (await service.present(session, clock, settings, [notification], viewer))[0]

@@ -1,0 +1,143 @@
+"""Every test runs twice: on SQLite and on PostgreSQL, each on a schema built by the migrations.
+
+Isolation: SQLite gets a fresh copy of a migrated template file per test;
+PostgreSQL gets its tables truncated. PostgreSQL being unreachable is an error,
+never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from dropbell.accounts import security
+from dropbell.app import create_app
+from dropbell.clock import FakeClock
+from dropbell.config import Settings
+from dropbell.db import Base, make_engine
+from dropbell.migrate import upgrade
+from dropbell.reminders.scheduler import Scheduler
+from tests.helpers import Api
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "DROPBELL_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = os.environ.get("DROPBELL_TEST_BACKENDS", "sqlite,postgresql").split(",")
+START = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> Iterator[None]:
+    """Argon2 at its lowest cost: the tests sign up hundreds of accounts."""
+    original = security._hasher
+    security._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    security._hasher = original
+
+
+def _worker_suffix() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def template_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A database built by the Alembic migrations, once per backend and session."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "template.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        engine = make_engine(url)
+        await upgrade(engine)
+        await engine.dispose()
+        yield url
+        return
+    admin = make_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"dropbell_test_{_worker_suffix()}"
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    await upgrade(engine)
+    await engine.dispose()
+    yield url
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+@pytest.fixture
+async def database_url(template_url: str, tmp_path: Path) -> str:
+    """A clean database for one test."""
+    if template_url.startswith("sqlite"):
+        source = Path(template_url.split("///", 1)[1])
+        target = tmp_path / "test.db"
+        shutil.copyfile(source, target)
+        return f"sqlite+aiosqlite:///{target}"
+    engine = make_engine(template_url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+    return template_url
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        fanout_batch_size=1000,
+        public_url="http://dropbell.test",
+        rollout_platforms="ios",
+        rollout_countries="US",
+        rollout_languages="en",
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FakeClock) -> AsyncIterator[object]:
+    application = create_app(settings, clock)
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://dropbell.test") as c:
+        yield c
+
+
+@pytest.fixture
+def scheduler(app: object, clock: FakeClock, settings: Settings) -> Scheduler:
+    return Scheduler(app.state.sessionmaker, clock, settings, worker_id="worker-1")  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient, app: object, clock: FakeClock) -> Api:
+    return Api(client, app, clock)
