@@ -50,7 +50,7 @@ def _fast_password_hashing() -> Iterator[None]:
 
 
 def _worker_suffix() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"{os.getpid()}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

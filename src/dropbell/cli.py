@@ -1,0 +1,232 @@
+"""The ``dropbell`` command: serve, worker, migrate, partner, demo, bench."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from dropbell import logs
+from dropbell.config import Settings
+
+app = typer.Typer(
+    help="dropbell: product-drop reminders, on time and exactly once.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+partner_app = typer.Typer(help="Approve partner brands and the shop domains they may link to.")
+app.add_typer(partner_app, name="partner")
+console = Console(stderr=True)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="Overrides DROPBELL_DATABASE_URL (default: dropbell.db in this directory).",
+        show_default=False,
+    ),
+]
+
+
+def _settings(database_url: str | None = None) -> Settings:
+    settings = Settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    return settings
+
+
+def _describe_db(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+async def _prepare_schema(settings: Settings) -> None:
+    """SQLite: create or upgrade the schema. PostgreSQL: insist that ``dropbell migrate`` ran."""
+    from dropbell.db import make_engine
+    from dropbell.migrate import current_revision, head_revision, upgrade
+
+    engine = make_engine(settings.database_url)
+    try:
+        if settings.is_sqlite:
+            await upgrade(engine)
+            return
+        current, head = await current_revision(engine), head_revision()
+        if current != head:
+            console.print(
+                f"[red]The database is at revision {current or 'none'}, the code needs {head}.[/]"
+                " Run [bold]dropbell migrate[/] first."
+            )
+            raise typer.Exit(2)
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    scheduler: Annotated[
+        bool, typer.Option(help="Also run the reminder scheduler in this process.")
+    ] = True,
+    database_url: DatabaseUrl = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run the API, the web app and (by default) the reminder scheduler in one process."""
+    import uvicorn
+
+    from dropbell.app import create_app
+
+    logs.setup(log_level)
+    settings = _settings(database_url)
+    asyncio.run(_prepare_schema(settings))
+    web = create_app(settings, run_scheduler=scheduler)
+    console.print(
+        f"dropbell on [bold]http://{host}:{port}[/] (API docs at /docs) · "
+        f"database {_describe_db(settings)} · scheduler {'on' if scheduler else 'off'}"
+    )
+    uvicorn.run(web, host=host, port=port, log_level=log_level, proxy_headers=True)
+
+
+@app.command()
+def worker(
+    database_url: DatabaseUrl = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run the reminder scheduler alone (any number of workers may share one PostgreSQL)."""
+    from dropbell.app import create_app  # noqa: F401  (imports every model)
+    from dropbell.clock import SystemClock
+    from dropbell.db import make_engine, make_sessionmaker
+    from dropbell.reminders.scheduler import Scheduler
+
+    logs.setup(log_level)
+    settings = _settings(database_url)
+    asyncio.run(_prepare_schema(settings))
+
+    async def main() -> None:
+        engine = make_engine(settings.database_url)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await Scheduler(make_sessionmaker(engine), SystemClock(), settings).run(stop)
+        finally:
+            await engine.dispose()
+
+    console.print(f"dropbell worker · database {_describe_db(settings)}")
+    asyncio.run(main())
+
+
+@app.command()
+def migrate(database_url: DatabaseUrl = None) -> None:
+    """Upgrade the database schema to the newest revision (Alembic)."""
+    from dropbell.db import make_engine
+    from dropbell.migrate import current_revision, head_revision, upgrade
+
+    settings = _settings(database_url)
+
+    async def main() -> tuple[str | None, str | None]:
+        engine = make_engine(settings.database_url)
+        try:
+            before = await current_revision(engine)
+            await upgrade(engine)
+            return before, await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    before, after = asyncio.run(main())
+    if before == after:
+        console.print(f"{_describe_db(settings)} is up to date (revision {after}).")
+    else:
+        console.print(
+            f"{_describe_db(settings)}: {before or 'empty'} → {after} ({head_revision()})."
+        )
+
+
+@partner_app.command("add")
+def partner_add(
+    username: Annotated[str, typer.Argument(help="The brand's account.")],
+    shop_domain: Annotated[
+        list[str],
+        typer.Option("--shop-domain", help="A domain its shop links may use (subdomains too)."),
+    ],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Approve USERNAME as a partner brand and allow its shop domains."""
+    from dropbell.accounts import service
+
+    settings = _settings(database_url)
+    account = asyncio.run(_in_transaction(settings, service.approve_partner, username, shop_domain))
+    domains = ", ".join(d.domain for d in account.shop_domains)
+    console.print(f"[green]{account.username}[/] is a partner brand; shop domains: {domains}")
+
+
+@partner_app.command("remove")
+def partner_remove(
+    username: Annotated[str, typer.Argument(help="The brand's account.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Withdraw USERNAME's partner status and shop domains (its drops stay)."""
+    from dropbell.accounts import service
+
+    settings = _settings(database_url)
+    account = asyncio.run(_in_transaction(settings, service.remove_partner, username))
+    console.print(f"{account.username} is no longer a partner brand.")
+
+
+async def _in_transaction(settings: Settings, func, *args):  # type: ignore[no-untyped-def]
+    from dropbell.app import create_app  # noqa: F401  (imports every model)
+    from dropbell.db import make_engine, make_sessionmaker, transaction
+    from dropbell.errors import AppError
+
+    await _prepare_schema(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        async with transaction(make_sessionmaker(engine)) as session:
+            return await func(session, *args)
+    except AppError as exc:
+        console.print(f"[red]{exc.detail}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def demo(
+    database_url: DatabaseUrl = None,
+    reset: Annotated[bool, typer.Option(help="Delete existing demo data first.")] = True,
+) -> None:
+    """Fill the database with believable demo data: brands, drops, shoppers, reminders."""
+    from dropbell import demo as demo_data
+
+    logs.setup("warning")
+    settings = _settings(database_url)
+    asyncio.run(_prepare_schema(settings))
+    asyncio.run(demo_data.load(settings, console, reset=reset))
+
+
+bench_app = typer.Typer(help="Benchmarks that print figures.")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("fanout")
+def bench_fanout(
+    subscribers: Annotated[int, typer.Option(min=1, help="How many shoppers remind on one drop.")],
+    database_url: DatabaseUrl = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Last line: the figures as JSON.")
+    ] = False,
+    batch_size: Annotated[int | None, typer.Option(help="Subscribers per batch.")] = None,
+) -> None:
+    """Bulk-load N subscribers of one drop, let the real scheduler fire the launch, time it."""
+    from dropbell import bench
+
+    asyncio.run(bench.fanout(subscribers, database_url, json_out, batch_size, console))
+
+
+if __name__ == "__main__":
+    app()
