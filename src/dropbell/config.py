@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     )
     fanout_batch_size: int = Field(50_000, ge=1, description="Subscribers per fan-out transaction.")
 
+    # Live events (server-sent events).
+    stream_keepalive_seconds: float = Field(
+        15.0, gt=0, description="How often an idle event stream gets a keep-alive comment."
+    )
+
     # Only for tests and local demos: lets /_test/clock move the server's clock.
     test_hooks: bool = False
 
@@ -51,6 +56,11 @@ class Settings(BaseSettings):
             frozenset(c.upper() for c in _split(self.rollout_countries)),
             frozenset(lang.lower() for lang in _split(self.rollout_languages)),
         )
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are sent over https only when the public URL is https."""
+        return self.public_url.startswith("https://")
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,4 +1,4 @@
-"""Who is asking: FastAPI dependencies that read the bearer token."""
+"""Who is asking: FastAPI dependencies that read the bearer token (or the web app's cookie)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,18 @@ from dropbell.db import session_dependency
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
 
-Session = Annotated[AsyncSession, Depends(session_dependency)]
+# The web app's session: the cookie holds an access token (an ``AccessToken`` row, like
+# the API's bearer tokens), so logging out or revoking works the same for both.
+SESSION_COOKIE = "dropbell_session"
+
+# scope="function": the transaction commits when the endpoint returns, before the
+# response is sent, so a client that got a 2xx always finds its change in the database.
+Session = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-async def optional_viewer(
-    request: Request,
-    session: Session,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Viewer | None:
+async def optional_viewer(request: Request, session: Session, credentials: Bearer) -> Viewer | None:
+    """The JSON API's caller: a bearer token only (a cookie never authorises an API change)."""
     if credentials is None:
         return None
     viewer = await viewer_for_token(session, credentials.credentials)
@@ -37,5 +41,29 @@ async def current_viewer(viewer: Annotated[Viewer | None, Depends(optional_viewe
     return viewer
 
 
+def request_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    """The bearer token if one was sent, else the web session cookie."""
+    if credentials is not None:
+        return credentials.credentials
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
+async def web_viewer(request: Request, session: Session, credentials: Bearer) -> Viewer | None:
+    """Pages, the event stream and the shop redirect: a bearer token or the session cookie.
+
+    A stale cookie (logged out elsewhere, revoked) just means "not logged in"; a
+    bad bearer token is still a 401.
+    """
+    token = request_token(request, credentials)
+    if token is None:
+        return None
+    viewer = await viewer_for_token(session, token)
+    if viewer is None and credentials is not None:
+        raise errors.Unauthorized("The access token is invalid or was revoked.")
+    request.state.viewer = viewer
+    return viewer
+
+
 OptionalViewer = Annotated[Viewer | None, Depends(optional_viewer)]
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
+WebViewer = Annotated[Viewer | None, Depends(web_viewer)]

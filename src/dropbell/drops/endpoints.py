@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from dropbell.accounts.deps import CurrentViewer, OptionalViewer, Session
+from dropbell.accounts.deps import CurrentViewer, OptionalViewer, Session, WebViewer
 from dropbell.deps import AppClock, AppSettings
 from dropbell.drops import service, stats
 from dropbell.drops.schemas import DropCreate, DropOut, DropStats, DropUpdate, ShopSource
@@ -117,7 +117,7 @@ async def drop_stats(drop_id: int, viewer: CurrentViewer, session: Session) -> D
 )
 async def shop(
     drop_id: int,
-    viewer: OptionalViewer,
+    viewer: WebViewer,
     session: Session,
     clock: AppClock,
     source: ShopSource = "drop",
