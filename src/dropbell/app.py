@@ -21,6 +21,7 @@ from dropbell.config import Settings
 from dropbell.db import make_engine, make_sessionmaker
 from dropbell.drops.endpoints import router as drops_router
 from dropbell.drops.endpoints import shop_router
+from dropbell.notifications import stream
 from dropbell.notifications.endpoints import router as notifications_router
 from dropbell.reminders.scheduler import Scheduler
 from dropbell.web.pages import router as pages_router
@@ -48,13 +49,21 @@ def create_app(
         clock = FakeClock(datetime.now(UTC)) if settings.test_hooks else SystemClock()
     engine = make_engine(settings.database_url)
     sessionmaker = make_sessionmaker(engine)
+    hub = stream.Hub(sessionmaker, clock, settings, stream.make_broker(settings, engine))
+    stream.attach(sessionmaker, hub.publisher)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task = None
+        await hub.start()
         if run_scheduler:
-            scheduler = Scheduler(sessionmaker, clock, settings)
+            scheduler = Scheduler(
+                sessionmaker,
+                clock,
+                settings,
+                listeners=stream.scheduler_listeners(hub.publisher),
+            )
             app.state.scheduler = scheduler
             task = asyncio.create_task(scheduler.run(stop), name="scheduler")
         try:
@@ -64,6 +73,7 @@ def create_app(
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(task, timeout=10)
+            await hub.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -78,11 +88,13 @@ def create_app(
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
     app.state.scheduler = None
+    app.state.hub = hub
     errors.install_handlers(app)
 
     app.include_router(accounts_router)
     app.include_router(drops_router)
     app.include_router(notifications_router)
+    app.include_router(stream.router)
     app.include_router(shop_router)
     app.include_router(pages_router)
     if settings.test_hooks:

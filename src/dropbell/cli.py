@@ -88,7 +88,15 @@ def serve(
         f"dropbell on [bold]http://{host}:{port}[/] (API docs at /docs) · "
         f"database {_describe_db(settings)} · scheduler {'on' if scheduler else 'off'}"
     )
-    uvicorn.run(web, host=host, port=port, log_level=log_level, proxy_headers=True)
+    # Event streams never end by themselves: give them 3 s on shutdown, then close them.
+    uvicorn.run(
+        web,
+        host=host,
+        port=port,
+        log_level=log_level,
+        proxy_headers=True,
+        timeout_graceful_shutdown=3,
+    )
 
 
 @app.command()
@@ -100,6 +108,7 @@ def worker(
     from dropbell.app import create_app  # noqa: F401  (imports every model)
     from dropbell.clock import SystemClock
     from dropbell.db import make_engine, make_sessionmaker
+    from dropbell.notifications import stream
     from dropbell.reminders.scheduler import Scheduler
 
     logs.setup(log_level)
@@ -112,9 +121,16 @@ def worker(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        # Every committed batch is announced to the API processes' live streams.
+        broker = stream.make_broker(settings, engine)
+        publisher = stream.Publisher(broker)
+        sessionmaker = make_sessionmaker(engine)
+        stream.attach(sessionmaker, publisher)
+        listeners = stream.scheduler_listeners(publisher)
         try:
-            await Scheduler(make_sessionmaker(engine), SystemClock(), settings).run(stop)
+            await Scheduler(sessionmaker, SystemClock(), settings, listeners=listeners).run(stop)
         finally:
+            await broker.close()
             await engine.dispose()
 
     console.print(f"dropbell worker · database {_describe_db(settings)}")

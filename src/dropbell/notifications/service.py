@@ -15,6 +15,7 @@ from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.drops import service as drops
 from dropbell.drops.models import Drop
+from dropbell.notifications import stream
 from dropbell.notifications.models import DROP_TYPES, DropOpen, Notification
 from dropbell.notifications.schemas import NotificationOut
 from dropbell.pagination import Page
@@ -63,6 +64,7 @@ async def mark_read(
     now = clock.now()
     if notification.read_at is None:
         notification.read_at = now
+        stream.unread_changed(session, viewer.account.id)
     if notification.drop_id is not None and notification.type in DROP_TYPES:
         await session.execute(
             dialect.insert(session, DropOpen)
@@ -85,7 +87,10 @@ async def mark_all_read(session: AsyncSession, clock: Clock, viewer: Viewer) -> 
         .values(read_at=clock.now())
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if count:
+        stream.unread_changed(session, viewer.account.id)
+    return count
 
 
 async def present(
