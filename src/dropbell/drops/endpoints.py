@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from dropbell.accounts.deps import CurrentViewer, OptionalViewer, Session, WebViewer
 from dropbell.deps import AppClock, AppSettings
-from dropbell.drops import service, stats
+from dropbell.drops import calendar, service, stats
 from dropbell.drops.schemas import DropCreate, DropOut, DropStats, DropUpdate, ShopSource
 from dropbell.errors import NotOwner
 from dropbell.pagination import PageParams, set_next_link
@@ -107,6 +107,35 @@ async def drop_stats(drop_id: int, viewer: CurrentViewer, session: Session) -> D
     if drop.brand_id != viewer.account.id:
         raise NotOwner()
     return await stats.drop_stats(session, drop)
+
+
+@router.get(
+    "/{drop_id}/calendar.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}, "description": "An iCalendar file."}},
+)
+async def drop_calendar(
+    drop_id: int, session: Session, clock: AppClock, settings: AppSettings
+) -> Response:
+    """Add to calendar. Stable UID, SEQUENCE grows with each reschedule; cancelled → CANCELLED."""
+    drop = await service.get_drop(session, drop_id)
+    shown = await service.present_one(session, clock, settings, drop, None)
+    body = calendar.drop_calendar(
+        drop,
+        brand_name=shown.brand.display_name,
+        url=shown.url,
+        public_url=settings.public_url,
+        lead_seconds=settings.reminder_lead_seconds,
+        now=clock.now(),
+    )
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="drop-{drop.id}.ics"',
+            "Cache-Control": "no-cache",
+        },
+    )
 
 
 @shop_router.get(
