@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
@@ -24,7 +25,11 @@ from dropbell.drops.endpoints import shop_router
 from dropbell.notifications import stream
 from dropbell.notifications.endpoints import router as notifications_router
 from dropbell.reminders.scheduler import Scheduler
+from dropbell.web import STATIC_DIR
+from dropbell.web.auth import router as web_auth_router
+from dropbell.web.console import router as web_console_router
 from dropbell.web.pages import router as pages_router
+from dropbell.web.security import SecurityHeaders
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +102,10 @@ def create_app(
     app.include_router(stream.router)
     app.include_router(shop_router)
     app.include_router(pages_router)
+    app.include_router(web_auth_router)
+    app.include_router(web_console_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(SecurityHeaders)
     if settings.test_hooks:
         from dropbell.testhooks import router as test_router
 

@@ -54,6 +54,17 @@ class AccountCreate(BaseModel):
     timezone: TimeZone = "UTC"
 
 
+class ProfileUpdate(BaseModel):
+    """What a shopper can change about themselves (the web app's profile page)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str = Field(min_length=1, max_length=60)
+    country: Country
+    language: Language
+    timezone: TimeZone
+
+
 class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from dropbell import errors
 from dropbell.accounts import security
 from dropbell.accounts.models import AccessToken, Account, ShopDomain
-from dropbell.accounts.schemas import AccountCreate, AccountOut
+from dropbell.accounts.schemas import AccountCreate, AccountOut, ProfileUpdate
 from dropbell.clock import Clock
 
 
@@ -106,6 +106,24 @@ async def revoke_token(session: AsyncSession, clock: Clock, token_id: int) -> No
         update(AccessToken)
         .where(AccessToken.id == token_id, AccessToken.revoked_at.is_(None))
         .values(revoked_at=clock.now())
+    )
+
+
+async def update_profile(session: AsyncSession, viewer: Viewer, data: ProfileUpdate) -> Account:
+    """Change the viewer's display name, country, language and time zone."""
+    account = await get_account(session, viewer.account.id)
+    account.display_name = data.display_name
+    account.country = data.country
+    account.language = data.language
+    account.timezone = data.timezone
+    await session.flush()
+    return account
+
+
+async def set_platform(session: AsyncSession, viewer: Viewer, platform: str) -> None:
+    """Say which app this session is (ios, android, web): the rollout follows the client app."""
+    await session.execute(
+        update(AccessToken).where(AccessToken.id == viewer.token_id).values(platform=platform)
     )
 
 

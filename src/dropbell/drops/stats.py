@@ -26,25 +26,26 @@ def weighted_percentile(samples: list[tuple[float, int]], q: float) -> float | N
 
 
 async def drop_stats(session: AsyncSession, drop: Drop) -> DropStats:
+    # dict(list(...)): a Result has .keys(), so dict() would treat it as a mapping.
     notified = dict(
-        (
+        list(
             await session.execute(
                 select(ReminderJob.kind, func.coalesce(func.sum(Delivery.count), 0))
                 .join(Delivery, Delivery.job_id == ReminderJob.id)
                 .where(ReminderJob.drop_id == drop.id)
                 .group_by(ReminderJob.kind)
             )
-        ).tuples()
+        )
     )
     opened = await session.scalar(select(func.count()).where(DropOpen.drop_id == drop.id))
     clicks = dict(
-        (
+        list(
             await session.execute(
                 select(ShopClick.source, func.count())
                 .where(ShopClick.drop_id == drop.id)
                 .group_by(ShopClick.source)
             )
-        ).tuples()
+        )
     )
     batches = (
         await session.execute(

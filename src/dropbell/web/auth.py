@@ -1,0 +1,227 @@
+"""Sign up, log in, log out, and the profile (time zone, country, language, which app)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from dropbell import errors
+from dropbell.accounts import service as accounts
+from dropbell.accounts.codes import COUNTRIES, LANGUAGES
+from dropbell.accounts.deps import Session, WebViewer
+from dropbell.accounts.schemas import AccountCreate, ProfileUpdate
+from dropbell.deps import AppClock, AppSettings
+from dropbell.web import locale, views
+from dropbell.web.forms import Form, text_values, validate
+from dropbell.web.pages import need, safe_next
+from dropbell.web.render import render
+from dropbell.web.routing import PageRoute
+from dropbell.web.session import CsrfChecked, log_in, log_out, platform_from_user_agent
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+
+SIGNUP_FIELDS = ("username", "display_name", "password", "country", "language", "timezone")
+PROFILE_FIELDS = ("display_name", "country", "language", "timezone", "platform")
+PLATFORMS = (("ios", "iPhone app"), ("android", "Android app"), ("web", "Web browser"))
+
+
+def _choices() -> dict[str, object]:
+    return {
+        "countries": locale.countries(COUNTRIES),
+        "languages": locale.languages(LANGUAGES),
+        "timezones": locale.timezones(),
+        "platforms": PLATFORMS,
+    }
+
+
+@router.get("/signup", response_class=HTMLResponse)
+async def signup_page(
+    request: Request,
+    viewer: WebViewer,
+    settings: AppSettings,
+    clock: AppClock,
+    next: Annotated[str | None, Query()] = None,
+) -> Response:
+    if viewer is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    guess = locale.guess(request.headers.get("accept-language"))
+    form = Form(values={"country": guess.country, "language": guess.language, "timezone": "UTC"})
+    return render(
+        request,
+        "signup.html",
+        {"form": form, "next": safe_next(next), **_choices()},
+        viewer=None,
+        settings=settings,
+        now=clock.now(),
+    )
+
+
+@router.post("/signup", response_class=HTMLResponse)
+async def signup(
+    request: Request,
+    _csrf: CsrfChecked,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+) -> Response:
+    data = await request.form()
+    form = Form(values=text_values(data, SIGNUP_FIELDS))
+    body = {k: v for k, v in form.values.items() if v or k != "display_name"}
+    body["password"] = str(data.get("password") or "")
+    account = validate(AccountCreate, body, form)
+    next_url = safe_next(str(data.get("next") or ""))
+    if account is not None:
+        try:
+            platform = platform_from_user_agent(request.headers.get("user-agent"))
+            token = await views.sign_up(session, clock, account, platform)
+        except errors.AppError as exc:
+            form.add_error(exc)
+        else:
+            response = RedirectResponse(next_url, status_code=303)
+            log_in(request, response, settings, token)
+            return response
+    form.values.pop("password", None)
+    return render(
+        request,
+        "signup.html",
+        {"form": form, "next": next_url, **_choices()},
+        viewer=None,
+        settings=settings,
+        now=clock.now(),
+        status_code=422,
+    )
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(
+    request: Request,
+    viewer: WebViewer,
+    settings: AppSettings,
+    clock: AppClock,
+    next: Annotated[str | None, Query()] = None,
+) -> Response:
+    if viewer is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(
+        request,
+        "login.html",
+        {"form": Form(), "next": safe_next(next)},
+        viewer=None,
+        settings=settings,
+        now=clock.now(),
+    )
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(
+    request: Request,
+    _csrf: CsrfChecked,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+) -> Response:
+    data = await request.form()
+    username = str(data.get("username") or "").strip()
+    password = str(data.get("password") or "")
+    next_url = safe_next(str(data.get("next") or ""))
+    form = Form(values={"username": username})
+    try:
+        token, _ = await accounts.issue_token(
+            session,
+            clock,
+            username[:30],
+            password[:200],
+            platform_from_user_agent(request.headers.get("user-agent")),
+        )
+    except errors.Unauthorized as exc:
+        form.errors[""] = exc.detail
+        return render(
+            request,
+            "login.html",
+            {"form": form, "next": next_url},
+            viewer=None,
+            settings=settings,
+            now=clock.now(),
+            status_code=401,
+        )
+    response = RedirectResponse(next_url, status_code=303)
+    log_in(request, response, settings, token)
+    return response
+
+
+@router.post("/logout")
+async def logout(
+    _csrf: CsrfChecked,
+    viewer: WebViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+) -> RedirectResponse:
+    if viewer is not None:
+        await accounts.revoke_token(session, clock, viewer.token_id)
+    response = RedirectResponse("/", status_code=303)
+    log_out(response, settings)
+    return response
+
+
+@router.get("/settings", response_class=HTMLResponse)
+async def settings_page(
+    request: Request,
+    viewer: WebViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+    saved: Annotated[bool, Query()] = False,
+) -> HTMLResponse:
+    me = need(viewer)
+    account = me.account
+    form = Form(
+        values={
+            "display_name": account.display_name,
+            "country": account.country,
+            "language": account.language,
+            "timezone": account.timezone,
+            "platform": me.platform,
+        }
+    )
+    return render(
+        request,
+        "settings.html",
+        {"form": form, "saved": saved, **_choices()},
+        viewer=me,
+        settings=settings,
+        now=clock.now(),
+        unread=await views.unread(session, me),
+    )
+
+
+@router.post("/settings", response_class=HTMLResponse)
+async def save_settings(
+    request: Request,
+    _csrf: CsrfChecked,
+    viewer: WebViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+) -> Response:
+    me = need(viewer)
+    form = Form(values=text_values(await request.form(), PROFILE_FIELDS))
+    profile = validate(ProfileUpdate, {k: form.values[k] for k in PROFILE_FIELDS[:-1]}, form)
+    platform = form.values["platform"]
+    if platform not in dict(PLATFORMS):
+        form.errors["platform"] = "Choose one of the apps."
+    if profile is not None and form.ok:
+        await accounts.update_profile(session, me, profile)
+        await accounts.set_platform(session, me, platform)
+        return RedirectResponse("/settings?saved=1", status_code=303)
+    return render(
+        request,
+        "settings.html",
+        {"form": form, "saved": False, **_choices()},
+        viewer=me,
+        settings=settings,
+        now=clock.now(),
+        status_code=422,
+    )

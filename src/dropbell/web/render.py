@@ -1,0 +1,155 @@
+"""Templates, the filters they use (times in the viewer's zone, prices), and ``render``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from dropbell.accounts.service import Viewer
+from dropbell.config import Settings
+from dropbell.web.session import csrf_token, remember_csrf
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+env = templates.env
+env.trim_blocks = True
+env.lstrip_blocks = True
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
+
+
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_time(value: datetime, tz: str | None, fmt: str = "long") -> str:
+    """A UTC time as the viewer reads it: "Fri 12 Dec, 10:00 AM EST"."""
+    when = value.astimezone(zone(tz))
+    clock = when.strftime("%I:%M %p").lstrip("0")
+    abbr = when.strftime("%Z")
+    if fmt == "time":
+        return f"{clock} {abbr}"
+    if fmt == "short":
+        return f"{when.strftime('%a')} {when.day} {when.strftime('%b')}, {clock}"
+    return f"{when.strftime('%a')} {when.day} {when.strftime('%b %Y')}, {clock} {abbr}"
+
+
+def input_time(value: datetime | None, tz: str | None) -> str:
+    """The value of a ``datetime-local`` input, in the viewer's zone."""
+    if value is None:
+        return ""
+    return value.astimezone(zone(tz)).strftime("%Y-%m-%dT%H:%M")
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def money(price: str | None, currency: str | None) -> str:
+    if price is None:
+        return ""
+    try:
+        amount = Decimal(price)
+    except InvalidOperation:
+        return price
+    text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+    if currency is None:
+        return text
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+def ago(value: datetime, now: datetime) -> str:
+    seconds = int((now - value).total_seconds())
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} d ago"
+
+
+def countdown(launch_at: datetime, now: datetime) -> str:
+    """What the countdown shows before the script takes over (and without scripts)."""
+    left = launch_at - now
+    if left <= timedelta(0):
+        return "Live now"
+    total = int(left.total_seconds())
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"Starts in {days}d {hours}h"
+    if hours:
+        return f"Starts in {hours}h {minutes:02d}m"
+    return f"Starts in {minutes}:{seconds:02d}"
+
+
+def lead_text(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return f"{hours} hour" + ("s" if hours != 1 else "")
+    if seconds % 60 == 0:
+        minutes = seconds // 60
+        return f"{minutes} minute" + ("s" if minutes != 1 else "")
+    return f"{seconds} seconds"
+
+
+def initials(name: str) -> str:
+    parts = [p for p in name.replace("_", " ").split() if p]
+    return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+
+def tuple_pair(zone_name: str) -> tuple[str, str]:
+    return zone_name, zone_name.replace("_", " ")
+
+
+env.filters.update(
+    tuple_pair=tuple_pair,
+    local_time=local_time,
+    input_time=input_time,
+    iso=iso,
+    money=money,
+    initials=initials,
+    lead_text=lead_text,
+)
+env.globals.update(ago=ago, countdown=countdown)
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    viewer: Viewer | None,
+    settings: Settings,
+    now: datetime,
+    unread: int = 0,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Render a page (or a fragment) with what every template may use."""
+    full = {
+        "viewer": viewer,
+        "tz": viewer.account.timezone if viewer else "UTC",
+        "now": now,
+        "unread": unread,
+        "csrf_token": csrf_token(request),
+        "lead_seconds": settings.reminder_lead_seconds,
+        "path": request.url.path,
+        **context,
+    }
+    response = templates.TemplateResponse(request, name, full, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    remember_csrf(request, response, settings)
+    return response

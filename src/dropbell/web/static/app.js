@@ -1,0 +1,182 @@
+// dropbell: countdowns, the Remind me toggle without a reload, and live notifications (SSE).
+// No framework and no inline script: the page works without this file, it is just nicer with it.
+(() => {
+  "use strict";
+  const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content;
+  const csrf = meta("csrf-token");
+  let offset = 0; // the server's clock minus ours (the server's clock may be a test clock)
+
+  const syncClock = (iso) => {
+    const t = Date.parse(iso || "");
+    if (!Number.isNaN(t)) offset = t - Date.now();
+  };
+  syncClock(meta("server-now"));
+
+  const pad = (n) => String(n).padStart(2, "0");
+  const formatLeft = (ms) => {
+    const s = Math.floor(ms / 1000);
+    const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600);
+    const m = Math.floor((s % 3600) / 60), sec = s % 60;
+    if (d) return `Starts in ${d}d ${h}h`;
+    if (h) return `Starts in ${h}h ${pad(m)}m`;
+    return `Starts in ${m}:${pad(sec)}`;
+  };
+
+  const tick = () => {
+    const now = Date.now() + offset;
+    document.querySelectorAll("[data-countdown]").forEach((el) => {
+      const left = Date.parse(el.dataset.countdown) - now;
+      if (left > 0) {
+        el.textContent = formatLeft(left);
+        return;
+      }
+      el.textContent = "Live now";
+      if (!el.dataset.expired) {
+        el.dataset.expired = "1";
+        const card = el.closest("[data-drop-id]");
+        if (card) refreshDrop(card.dataset.dropId);
+      }
+    });
+  };
+
+  // Replace a card (or any fragment root) with fresh server HTML, keeping keyboard focus.
+  const focusKeyIn = (el) =>
+    el.contains(document.activeElement) ? document.activeElement.dataset.focusKey || "*" : null;
+
+  const replaceWith = (el, html, focusKey = focusKeyIn(el)) => {
+    const t = document.createElement("template");
+    t.innerHTML = html.trim();
+    const next = t.content.firstElementChild;
+    if (!next) return;
+    el.replaceWith(next);
+    if (next.dataset.serverNow) syncClock(next.dataset.serverNow);
+    if (focusKey) {
+      const target = next.querySelector(`[data-focus-key="${focusKey}"]`) || next.querySelector("[data-focus-key]");
+      target?.focus();
+    }
+    tick();
+  };
+
+  const refreshDrop = async (id) => {
+    const cards = document.querySelectorAll(`[data-drop-id="${CSS.escape(String(id))}"]`);
+    for (const card of cards) {
+      const url = `/drops/${encodeURIComponent(id)}/card?variant=${card.dataset.variant}&source=${card.dataset.source}`;
+      try {
+        const r = await fetch(url, { headers: { "X-Fragment": "1" }, credentials: "same-origin" });
+        if (r.ok) replaceWith(card, await r.text());
+      } catch (_) { /* offline: the next event or reload will fix it */ }
+    }
+  };
+
+  const toast = (text, href) => {
+    const box = document.querySelector("[data-toasts]");
+    if (!box) return;
+    const el = document.createElement("div");
+    el.className = "toast";
+    const span = document.createElement("span");
+    span.textContent = text;
+    el.append(span);
+    if (href) {
+      const a = document.createElement("a");
+      a.href = href;
+      a.textContent = "Open";
+      el.append(a);
+    }
+    box.append(el);
+    setTimeout(() => el.remove(), 8000);
+  };
+
+  // Remind me / Reminder set: post in the background and swap the card.
+  document.addEventListener("submit", async (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement)) return;
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      return;
+    }
+    if (!form.hasAttribute("data-fragment")) return;
+    const card = form.closest("[data-drop-id]");
+    if (!card) return;
+    event.preventDefault();
+    const button = form.querySelector("button");
+    const focusKey = button?.dataset.focusKey || focusKeyIn(card);
+    if (button) button.setAttribute("aria-busy", "true");
+    try {
+      const r = await fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { "X-CSRF-Token": csrf, "X-Fragment": "1" },
+        credentials: "same-origin",
+      });
+      if (r.ok) {
+        replaceWith(card, await r.text(), focusKey);
+        return;
+      }
+      let message = "Something went wrong. Try again.";
+      try { message = (await r.json()).error || message; } catch (_) { /* not JSON */ }
+      toast(message);
+      if (r.status === 409) refreshDrop(card.dataset.dropId);
+    } catch (_) {
+      toast("You seem to be offline.");
+    }
+    if (button) button.removeAttribute("aria-busy");
+  });
+
+  // The unread badge (and the tab title) follow the live count.
+  const setUnread = (count) => {
+    document.querySelectorAll("[data-unread-badge]").forEach((el) => { el.hidden = count === 0; });
+    document.querySelectorAll("[data-unread-count]").forEach((el) => { el.textContent = String(count); });
+    document.title = (count ? `(${count}) ` : "") + document.title.replace(/^\(\d+\) /, "");
+  };
+
+  const WHAT = {
+    drop_soon: "starts soon",
+    drop_live: "is live now",
+    drop_rescheduled: "has a new launch time",
+    drop_cancelled: "was cancelled",
+  };
+
+  const addToList = async (n) => {
+    const list = document.querySelector("[data-notification-list]");
+    if (!list || list.querySelector(`[data-notification-id="${n.id}"]`)) return;
+    try {
+      const r = await fetch(`/notifications/${n.id}/row`, { headers: { "X-Fragment": "1" } });
+      if (!r.ok) return;
+      const t = document.createElement("template");
+      t.innerHTML = (await r.text()).trim();
+      const row = t.content.firstElementChild;
+      if (row) list.prepend(row);
+      document.querySelector("[data-empty]")?.remove();
+    } catch (_) { /* ignore */ }
+  };
+
+  const listen = () => {
+    const url = document.body.dataset.stream;
+    if (!url || !("EventSource" in window)) return;
+    const source = new EventSource(url, { withCredentials: true });
+    source.addEventListener("unread_count", (e) => setUnread(JSON.parse(e.data).count));
+    source.addEventListener("notification", (e) => {
+      const n = JSON.parse(e.data);
+      addToList(n);
+      if (n.drop) {
+        refreshDrop(n.drop.id);
+        if (!n.read) toast(`${n.drop.title} ${WHAT[n.type] || "has news"}`, `/drops/${n.drop.id}?via=notification`);
+      }
+    });
+  };
+
+  // Sign-up: pre-select the browser's time zone.
+  const detectZone = () => {
+    const select = document.querySelector("select[data-detect-tz]");
+    if (!select || select.value !== "UTC") return;
+    try {
+      const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (zone && [...select.options].some((o) => o.value === zone)) select.value = zone;
+    } catch (_) { /* keep UTC */ }
+  };
+
+  tick();
+  setInterval(tick, 1000);
+  detectZone();
+  listen();
+})();

@@ -1,0 +1,226 @@
+"""What each page shows, gathered from the domain services (page-only logic lives here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dropbell import errors
+from dropbell.accounts import service as accounts
+from dropbell.accounts.schemas import AccountCreate
+from dropbell.accounts.service import Viewer
+from dropbell.clock import Clock
+from dropbell.config import Settings
+from dropbell.drops import service as drops
+from dropbell.drops import stats as drop_stats
+from dropbell.drops.models import Drop
+from dropbell.drops.rollout import ineligible_reason
+from dropbell.drops.schemas import DropCreate, DropOut, DropStats, DropUpdate
+from dropbell.notifications import service as notifications
+from dropbell.notifications.schemas import NotificationOut
+from dropbell.pagination import Page
+from dropbell.reminders import service as reminders
+from dropbell.web.funnel import Funnel, funnel
+
+PAGE_SIZE = 20
+
+
+@dataclass
+class Timeline:
+    drops: list[DropOut]
+    reason: str | None
+    next_max_id: int | None
+
+
+@dataclass
+class DropPage:
+    drop: DropOut
+    reason: str | None
+    via: str
+
+
+@dataclass
+class Inbox:
+    items: list[NotificationOut]
+    next_max_id: int | None
+
+
+@dataclass
+class ConsoleDrop:
+    drop: DropOut
+    stats: DropStats
+    funnel: Funnel
+
+
+@dataclass
+class Console:
+    drops: list[DropOut] = field(default_factory=list)
+
+
+def why_not(settings: Settings, viewer: Viewer | None) -> str | None:
+    """The short line shown instead of Remind me to shoppers outside the rollout."""
+    return ineligible_reason(settings, viewer)
+
+
+async def unread(session: AsyncSession, viewer: Viewer | None) -> int:
+    return await notifications.unread_count(session, viewer.account.id) if viewer else 0
+
+
+async def timeline(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    viewer: Viewer | None,
+    max_id: int | None,
+) -> Timeline:
+    page = Page(limit=PAGE_SIZE, max_id=max_id)
+    rows, more = page.trim(await drops.list_drops(session, clock, "all", page))
+    shown = await drops.present(session, clock, settings, rows, viewer)
+    return Timeline(
+        drops=shown,
+        reason=why_not(settings, viewer),
+        next_max_id=rows[-1].id if more and rows else None,
+    )
+
+
+async def drop_page(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    viewer: Viewer | None,
+    drop_id: int,
+    via: str = "drop",
+) -> DropPage:
+    drop = await drops.get_drop(session, drop_id)
+    shown = await drops.present_one(session, clock, settings, drop, viewer)
+    return DropPage(drop=shown, reason=why_not(settings, viewer), via=via)
+
+
+async def set_reminder(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    viewer: Viewer,
+    drop_id: int,
+    on: bool,
+) -> DropOut:
+    """Remind me (``on``) or take it back; the drop as the viewer now sees it."""
+    drop = await drops.get_drop(session, drop_id)
+    if on:
+        await reminders.remind(session, clock, settings, viewer, drop)
+    else:
+        await reminders.unremind(session, viewer, drop)
+    await session.refresh(drop)
+    return await drops.present_one(session, clock, settings, drop, viewer)
+
+
+async def inbox(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    viewer: Viewer,
+    max_id: int | None,
+) -> Inbox:
+    page = Page(limit=PAGE_SIZE, max_id=max_id)
+    rows, more = page.trim(await notifications.list_for(session, viewer, page))
+    items = await notifications.present(session, clock, settings, rows, viewer)
+    return Inbox(items=items, next_max_id=rows[-1].id if more and rows else None)
+
+
+async def one_notification(
+    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, notification_id: int
+) -> NotificationOut:
+    page = Page(limit=1, max_id=notification_id + 1)
+    rows = await notifications.list_for(session, viewer, page)
+    rows = [r for r in rows if r.id == notification_id]
+    if not rows:
+        raise errors.NotFound("No such notification.")
+    return (await notifications.present(session, clock, settings, rows, viewer))[0]
+
+
+async def open_notification(
+    session: AsyncSession, clock: Clock, viewer: Viewer, notification_id: int
+) -> int | None:
+    """Mark it read (counted as opened in the brand's funnel); the drop it is about, if any."""
+    notification = await notifications.mark_read(session, clock, viewer, notification_id)
+    return notification.drop_id
+
+
+async def console(
+    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer
+) -> Console:
+    _require_partner(viewer)
+    page = Page(limit=80, max_id=None)
+    rows, _ = page.trim(
+        await drops.list_drops(session, clock, "all", page, brand_id=viewer.account.id)
+    )
+    return Console(drops=await drops.present(session, clock, settings, rows, viewer))
+
+
+async def console_drop(
+    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, drop_id: int
+) -> ConsoleDrop:
+    drop = await _owned(session, viewer, drop_id)
+    shown = await drops.present_one(session, clock, settings, drop, viewer)
+    numbers = await drop_stats.drop_stats(session, drop)
+    return ConsoleDrop(drop=shown, stats=numbers, funnel=funnel(numbers))
+
+
+async def owned_drop(
+    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, drop_id: int
+) -> DropOut:
+    drop = await _owned(session, viewer, drop_id)
+    return await drops.present_one(session, clock, settings, drop, viewer)
+
+
+async def create_drop(
+    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, data: DropCreate
+) -> int:
+    """Announce a drop. On an error nothing of it stays (the form is shown again)."""
+    async with session.begin_nested():
+        return (await drops.create_drop(session, clock, settings, viewer, data)).id
+
+
+async def update_drop(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    viewer: Viewer,
+    drop_id: int,
+    data: DropUpdate,
+) -> int:
+    """Edit or reschedule. On an error nothing changes (the form is shown again)."""
+    async with session.begin_nested():
+        return (await drops.update_drop(session, clock, settings, viewer, drop_id, data)).id
+
+
+async def cancel_drop(session: AsyncSession, clock: Clock, viewer: Viewer, drop_id: int) -> int:
+    return (await drops.cancel_drop(session, clock, viewer, drop_id)).id
+
+
+async def sign_up(session: AsyncSession, clock: Clock, data: AccountCreate, platform: str) -> str:
+    """Create the account and log it in: the new session's token."""
+    async with session.begin_nested():
+        account = await accounts.create_account(session, clock, data)
+        token, _ = await accounts.issue_token(
+            session, clock, account.username, data.password, platform
+        )
+    return token
+
+
+def _require_partner(viewer: Viewer) -> None:
+    if not viewer.account.is_partner:
+        raise errors.NotPartner("The brand console is for approved partner brands.")
+
+
+async def _owned(session: AsyncSession, viewer: Viewer, drop_id: int) -> Drop:
+    _require_partner(viewer)
+    drop = await drops.get_drop(session, drop_id)
+    if drop.brand_id != viewer.account.id:
+        raise errors.NotOwner()
+    return drop
+
+
+async def read_all(session: AsyncSession, clock: Clock, viewer: Viewer) -> int:
+    return await notifications.mark_all_read(session, clock, viewer)
