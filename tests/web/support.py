@@ -59,13 +59,35 @@ def iso(when: datetime) -> str:
 # --- databases -------------------------------------------------------------------------
 
 
-async def _admin(sql: str) -> None:
+def run_async(coro_fn: Any, *args: Any) -> Any:
+    """Run a coroutine to completion on a thread of its own (Playwright's loop owns this one)."""
+    box: dict[str, Any] = {}
+
+    def main() -> None:
+        try:
+            box["value"] = asyncio.run(coro_fn(*args))
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=main)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+async def _admin_sql(sql: str) -> None:
     admin = make_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as conn:
             await conn.execute(text(sql))
     finally:
         await admin.dispose()
+
+
+def _admin(sql: str) -> None:
+    run_async(_admin_sql, sql)
 
 
 @contextmanager
@@ -75,14 +97,14 @@ def fresh_database(backend: str, tmp: Path) -> Iterator[str]:
         yield f"sqlite+aiosqlite:///{tmp / f'web{next(_counter)}.db'}"
         return
     name = f"dropbell_web_{os.getpid()}_{next(_counter)}"
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(f'CREATE DATABASE "{name}"')
     url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
         run_cli(url, "migrate")
         yield url
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _env(database_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -130,7 +152,7 @@ class Server:
             **(env or {}),
         }
         args = [sys.executable, "-m", "dropbell.cli", "serve", "--host", "127.0.0.1"]
-        args += ["--port", str(self.port), "--log-level", "warning"]
+        args += ["--port", str(self.port), "--log-level", os.environ.get("DROPBELL_TEST_SERVER_LOG", "warning")]
         if not scheduler:
             args.append("--no-scheduler")
         self._log = self.log_path.open("wb")

@@ -40,6 +40,8 @@ def test_remind_badge_notification_and_shop(
     )
 
     page = phone.new_page()  # type: ignore[attr-defined]
+    page.on("console", lambda m: print("console:", m.type, m.text))
+    page.on("requestfailed", lambda r: print("failed:", r.url, r.failure))
     sign_up(page, server, "maya")
     card = page.locator(f'[data-drop-id="{drop["id"]}"]')
     expect(card.get_by_role("heading")).to_have_text(re.compile("Desert Moss"))
