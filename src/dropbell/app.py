@@ -8,9 +8,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
@@ -26,6 +28,7 @@ from dropbell.reminders.scheduler import Scheduler
 from dropbell.web.pages import router as pages_router
 
 log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 DESCRIPTION = """
 Product-drop reminders. Brands announce a drop; shoppers tap **Remind me** and are
@@ -85,6 +88,7 @@ def create_app(
     app.include_router(notifications_router)
     app.include_router(shop_router)
     app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.test_hooks:
         from dropbell.testhooks import router as test_router
 
