@@ -147,7 +147,7 @@ async def test_reschedule_into_the_past_is_refused(api: Api) -> None:
 async def test_downtime_across_the_soon_time_delivers_it_late(
     api: Api, scheduler: Scheduler
 ) -> None:
-    _, shopper, drop = await _drop_with_subscriber(api, timedelta(hours=1))
+    _, shopper, _drop = await _drop_with_subscriber(api, timedelta(hours=1))
     api.clock.advance(timedelta(minutes=50))  # down from T-60 to T-10: no scheduler ran
     await scheduler.run_due()
     assert await api.types(shopper) == ["drop_soon"]
