@@ -70,3 +70,28 @@ async def test_home_page_lists_drops(api: Api) -> None:
     await api.create_drop(brand, title="Night Market bricks")
     r = await api.client.get("/")
     assert r.status_code == 200 and "Night Market bricks" in r.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/drops/abc",
+        "/api/v1/drops/0",
+        "/api/v1/drops/-1",
+        "/api/v1/drops/99999999999999999999999",
+        "/api/v1/drops?max_id=99999999999999999999999",
+        "/api/v1/drops?limit=0",
+        "/api/v1/drops?status=soon",
+    ],
+)
+async def test_odd_ids_and_parameters_are_422_not_500(api: Api, path: str) -> None:
+    r = await api.client.get(path)
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "invalid"
+
+
+async def test_the_largest_id_is_simply_not_found(api: Api) -> None:
+    r = await api.client.get(f"/api/v1/drops/{2**63 - 1}")
+    assert r.status_code == 404
+    r = await api.client.get("/api/v1/drops", params={"max_id": 2**63 - 1})
+    assert r.status_code == 200

@@ -12,6 +12,7 @@ from dropbell.drops.schemas import DropCreate, DropOut, DropStats, DropUpdate, S
 from dropbell.errors import NotOwner
 from dropbell.pagination import PageParams, set_next_link
 from dropbell.reminders import service as reminders
+from dropbell.types import IdPath
 
 router = APIRouter(prefix="/api/v1/drops", tags=["drops"])
 shop_router = APIRouter(tags=["drops"])
@@ -49,7 +50,11 @@ async def list_drops(
 
 @router.get("/{drop_id}", response_model=DropOut)
 async def get_drop(
-    drop_id: int, viewer: OptionalViewer, session: Session, clock: AppClock, settings: AppSettings
+    drop_id: IdPath,
+    viewer: OptionalViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
 ) -> DropOut:
     drop = await service.get_drop(session, drop_id)
     return await service.present_one(session, clock, settings, drop, viewer)
@@ -57,7 +62,7 @@ async def get_drop(
 
 @router.patch("/{drop_id}", response_model=DropOut)
 async def update_drop(
-    drop_id: int,
+    drop_id: IdPath,
     body: DropUpdate,
     viewer: CurrentViewer,
     session: Session,
@@ -71,7 +76,7 @@ async def update_drop(
 
 @router.post("/{drop_id}/cancel", response_model=DropOut)
 async def cancel_drop(
-    drop_id: int, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
+    drop_id: IdPath, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
 ) -> DropOut:
     """Cancel (owning brand): pending reminders are dropped and subscribers are told."""
     drop = await service.cancel_drop(session, clock, viewer, drop_id)
@@ -80,7 +85,7 @@ async def cancel_drop(
 
 @router.post("/{drop_id}/remind", response_model=DropOut)
 async def remind(
-    drop_id: int, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
+    drop_id: IdPath, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
 ) -> DropOut:
     """Remind me. Idempotent. 403 `not_eligible` outside the rollout; 409 once live or cancelled."""
     drop = await service.get_drop(session, drop_id)
@@ -91,7 +96,7 @@ async def remind(
 
 @router.post("/{drop_id}/unremind", response_model=DropOut)
 async def unremind(
-    drop_id: int, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
+    drop_id: IdPath, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
 ) -> DropOut:
     """Take the reminder back. Idempotent."""
     drop = await service.get_drop(session, drop_id)
@@ -101,7 +106,7 @@ async def unremind(
 
 
 @router.get("/{drop_id}/stats", response_model=DropStats)
-async def drop_stats(drop_id: int, viewer: CurrentViewer, session: Session) -> DropStats:
+async def drop_stats(drop_id: IdPath, viewer: CurrentViewer, session: Session) -> DropStats:
     """The owning brand's funnel and delivery lateness."""
     drop = await service.get_drop(session, drop_id)
     if drop.brand_id != viewer.account.id:
@@ -116,7 +121,7 @@ async def drop_stats(drop_id: int, viewer: CurrentViewer, session: Session) -> D
     responses={302: {"description": "To the brand's shop; the click is recorded."}},
 )
 async def shop(
-    drop_id: int,
+    drop_id: IdPath,
     viewer: OptionalViewer,
     session: Session,
     clock: AppClock,
