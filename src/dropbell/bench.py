@@ -15,6 +15,7 @@ import resource
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,7 +39,12 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def _throwaway_postgres(url: str) -> tuple[str, str]:
+def _param(when: datetime, postgres: bool) -> datetime | str:
+    """A bind value for raw SQL: aware for asyncpg, UTCDateTime's text form for SQLite."""
+    return when if postgres else when.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+
+async def throwaway_postgres(url: str) -> tuple[str, str]:
     admin = make_engine(url, isolation_level="AUTOCOMMIT")
     name = f"dropbell_bench_{int(time.time())}"
     async with admin.connect() as conn:
@@ -47,7 +53,7 @@ async def _throwaway_postgres(url: str) -> tuple[str, str]:
     return make_url(url).set(database=name).render_as_string(hide_password=False), name
 
 
-async def _drop_postgres(url: str, name: str) -> None:
+async def drop_postgres(url: str, name: str) -> None:
     admin = make_engine(url, isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
         await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -64,16 +70,21 @@ def _series(n: int, postgres: bool) -> str:
     )
 
 
-async def _load(url: str, n: int, launch_at: datetime, now: datetime) -> int:
-    """Accounts 1..n (shoppers), a brand, its drop and post, n reminders, the launch job."""
+async def load_drop(
+    url: str,
+    n: int,
+    launch_at: datetime,
+    now: datetime,
+    jobs: Sequence[tuple[str, datetime]] | None = None,
+) -> int:
+    """Migrate ``url``, then load accounts 1..n (shoppers), a brand, its drop (id 1) and
+    post, n reminders, and the drop's reminder jobs (default: the launch). Returns the
+    first job's id."""
     postgres = url.startswith("postgresql")
     engine = make_engine(url)
     await upgrade(engine)
     async with engine.begin() as conn:
-        p = {
-            "now": now if postgres else now.replace(tzinfo=None).isoformat(sep=" "),
-            "launch": launch_at if postgres else launch_at.replace(tzinfo=None).isoformat(sep=" "),
-        }
+        p = {"now": _param(now, postgres), "launch": _param(launch_at, postgres)}
         await conn.execute(
             text(
                 "INSERT INTO accounts (id, username, password_hash, display_name, country,"
@@ -116,13 +127,15 @@ async def _load(url: str, n: int, launch_at: datetime, now: datetime) -> int:
             ),
             p,
         )
-        await conn.execute(
-            text(
-                "INSERT INTO reminder_jobs (id, drop_id, kind, due_at, state, cursor, delivered,"
-                " attempts, created_at) VALUES (1, 1, :kind, :launch, 'pending', 0, 0, 0, :now)"
-            ),
-            {**p, "kind": LIVE},
-        )
+        for job_id, (kind, due) in enumerate(jobs or [(LIVE, launch_at)], start=1):
+            await conn.execute(
+                text(
+                    "INSERT INTO reminder_jobs (id, drop_id, kind, due_at, state, cursor,"
+                    " delivered, attempts, created_at)"
+                    " VALUES (:id, 1, :kind, :due, 'pending', 0, 0, 0, :now)"
+                ),
+                {**p, "id": job_id, "kind": kind, "due": _param(due, postgres)},
+            )
         if postgres:
             for table in ("accounts", "posts", "drops", "reminder_jobs"):
                 await conn.execute(
@@ -153,7 +166,7 @@ async def fanout(
         tmpdir = Path(tempfile.mkdtemp(prefix="dropbell-bench-"))
         url = f"sqlite+aiosqlite:///{tmpdir / 'bench.db'}"
     elif database_url.startswith("postgresql"):
-        url, pg_name = await _throwaway_postgres(database_url)
+        url, pg_name = await throwaway_postgres(database_url)
     else:
         url = database_url
     database = "postgresql" if url.startswith("postgresql") else "sqlite"
@@ -165,7 +178,7 @@ async def fanout(
         t0 = time.perf_counter()
         load_started = datetime.now(UTC)
         # Due a moment after the load finishes: estimated, then moved if the load ran late.
-        job_id = await _load(url, subscribers, load_started + timedelta(days=1), load_started)
+        job_id = await load_drop(url, subscribers, load_started + timedelta(days=1), load_started)
         load_seconds = time.perf_counter() - t0
         due = datetime.now(UTC) + START_DELAY
         engine = make_engine(url)
@@ -208,7 +221,7 @@ async def fanout(
         await engine.dispose()
     finally:
         if pg_name and database_url:
-            await _drop_postgres(database_url, pg_name)
+            await drop_postgres(database_url, pg_name)
         if tmpdir:
             shutil.rmtree(tmpdir, ignore_errors=True)
 
