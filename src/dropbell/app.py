@@ -49,7 +49,9 @@ def create_app(
     settings = settings or Settings()
     if clock is None:
         clock = FakeClock(datetime.now(UTC)) if settings.test_hooks else SystemClock()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url, idle_in_transaction_seconds=settings.job_lease_seconds
+    )
     sessionmaker = make_sessionmaker(engine)
 
     @asynccontextmanager

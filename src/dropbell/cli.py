@@ -110,7 +110,9 @@ def worker(
     asyncio.run(_prepare_schema(settings))
 
     async def main() -> None:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(
+            settings.database_url, idle_in_transaction_seconds=settings.job_lease_seconds
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
