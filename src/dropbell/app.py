@@ -13,6 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
@@ -23,7 +24,9 @@ from dropbell.config import Settings
 from dropbell.db import make_engine, make_sessionmaker
 from dropbell.drops.endpoints import router as drops_router
 from dropbell.drops.endpoints import shop_router
+from dropbell.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from dropbell.notifications.endpoints import router as notifications_router
+from dropbell.ratelimit import make_counter
 from dropbell.reminders.scheduler import Scheduler
 from dropbell.web.pages import router as pages_router
 
@@ -71,7 +74,8 @@ def create_app(
                     await asyncio.wait_for(task, timeout=10)
             await engine.dispose()
 
-    app = FastAPI(
+    # FastAPIOffline: /docs serves Swagger UI from this package, not from a CDN.
+    app = FastAPIOffline(
         title="dropbell",
         version=__version__,
         description=DESCRIPTION,
@@ -83,7 +87,10 @@ def create_app(
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
     app.state.scheduler = None
+    app.state.rate_counter = make_counter(settings.redis_url)
     errors.install_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
 
     app.include_router(accounts_router)
     app.include_router(drops_router)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from dropbell.accounts.deps import CurrentViewer, OptionalViewer, Session
@@ -11,11 +11,13 @@ from dropbell.drops import service, stats
 from dropbell.drops.schemas import DropCreate, DropOut, DropStats, DropUpdate, ShopSource
 from dropbell.errors import NotOwner
 from dropbell.pagination import PageParams, set_next_link
+from dropbell.ratelimit import limit
 from dropbell.reminders import service as reminders
 from dropbell.types import IdPath
 
 router = APIRouter(prefix="/api/v1/drops", tags=["drops"])
 shop_router = APIRouter(tags=["drops"])
+REMIND_LIMIT = Depends(limit("remind", by="account"))
 
 
 @router.post("", status_code=201, response_model=DropOut)
@@ -83,7 +85,7 @@ async def cancel_drop(
     return await service.present_one(session, clock, settings, drop, viewer)
 
 
-@router.post("/{drop_id}/remind", response_model=DropOut)
+@router.post("/{drop_id}/remind", response_model=DropOut, dependencies=[REMIND_LIMIT])
 async def remind(
     drop_id: IdPath, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
 ) -> DropOut:
@@ -94,7 +96,7 @@ async def remind(
     return await service.present_one(session, clock, settings, drop, viewer)
 
 
-@router.post("/{drop_id}/unremind", response_model=DropOut)
+@router.post("/{drop_id}/unremind", response_model=DropOut, dependencies=[REMIND_LIMIT])
 async def unremind(
     drop_id: IdPath, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
 ) -> DropOut:
