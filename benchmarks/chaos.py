@@ -382,7 +382,12 @@ def hang(server: str, subscribers: int) -> Outcome:
             alive = sleepy.poll() is None
         finally:
             cluster.stop_all()
-        stopped_line = [line for line in cluster.logs().splitlines() if "no longer ours" in line]
+        sleepy_log = (Path(logdir) / "sleepy.1.log").read_text(errors="replace")
+        stopped_line = [
+            line
+            for line in sleepy_log.splitlines()
+            if "no longer ours" in line or "unavailable" in line
+        ]
         return Outcome(
             "hang",
             subscribers,
