@@ -116,6 +116,13 @@ def settings(database_url: str) -> Settings:
         rollout_platforms="ios",
         rollout_countries="US",
         rollout_languages="en",
+        # Limits are off here (the tests sign up hundreds of accounts from one address);
+        # tests/test_limits.py turns them on.
+        rate_limit_signup="off",
+        rate_limit_token="off",
+        rate_limit_remind="off",
+        rate_limit_post="off",
+        remind_new_drops_per_minute=0,
     )
 
 

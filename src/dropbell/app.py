@@ -8,10 +8,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
@@ -22,16 +24,17 @@ from dropbell.config import Settings
 from dropbell.db import make_engine, make_sessionmaker
 from dropbell.drops.endpoints import router as drops_router
 from dropbell.drops.endpoints import shop_router
+from dropbell.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from dropbell.notifications import stream
 from dropbell.notifications.endpoints import router as notifications_router
+from dropbell.ratelimit import make_counter
 from dropbell.reminders.scheduler import Scheduler
-from dropbell.web import STATIC_DIR
 from dropbell.web.auth import router as web_auth_router
 from dropbell.web.console import router as web_console_router
 from dropbell.web.pages import router as pages_router
-from dropbell.web.security import SecurityHeaders
 
 log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 DESCRIPTION = """
 Product-drop reminders. Brands announce a drop; shoppers tap **Remind me** and are
@@ -52,7 +55,9 @@ def create_app(
     settings = settings or Settings()
     if clock is None:
         clock = FakeClock(datetime.now(UTC)) if settings.test_hooks else SystemClock()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url, idle_in_transaction_seconds=settings.job_lease_seconds
+    )
     sessionmaker = make_sessionmaker(engine)
     hub = stream.Hub(sessionmaker, clock, settings, stream.make_broker(settings, engine))
     stream.attach(sessionmaker, hub.publisher)
@@ -81,7 +86,8 @@ def create_app(
             await hub.close()
             await engine.dispose()
 
-    app = FastAPI(
+    # FastAPIOffline: /docs serves Swagger UI from this package, not from a CDN.
+    app = FastAPIOffline(
         title="dropbell",
         version=__version__,
         description=DESCRIPTION,
@@ -94,7 +100,10 @@ def create_app(
     app.state.sessionmaker = sessionmaker
     app.state.scheduler = None
     app.state.hub = hub
+    app.state.rate_counter = make_counter(settings.redis_url)
     errors.install_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
 
     app.include_router(accounts_router)
     app.include_router(drops_router)
@@ -105,7 +114,6 @@ def create_app(
     app.include_router(web_auth_router)
     app.include_router(web_console_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(SecurityHeaders)
     if settings.test_hooks:
         from dropbell.testhooks import router as test_router
 

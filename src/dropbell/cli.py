@@ -82,6 +82,9 @@ def serve(
 
     logs.setup(log_level)
     settings = _settings(database_url)
+    if "public_url" not in settings.model_fields_set:
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        settings.public_url = f"http://{shown_host}:{port}"
     asyncio.run(_prepare_schema(settings))
     web = create_app(settings, run_scheduler=scheduler)
     console.print(
@@ -116,7 +119,9 @@ def worker(
     asyncio.run(_prepare_schema(settings))
 
     async def main() -> None:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(
+            settings.database_url, idle_in_transaction_seconds=settings.job_lease_seconds
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -217,7 +222,7 @@ def demo(
     reset: Annotated[bool, typer.Option(help="Delete existing demo data first.")] = True,
 ) -> None:
     """Fill the database with believable demo data: brands, drops, shoppers, reminders."""
-    from dropbell import demo as demo_data
+    import dropbell.demo as demo_data
 
     logs.setup("warning")
     settings = _settings(database_url)
@@ -239,7 +244,7 @@ def bench_fanout(
     batch_size: Annotated[int | None, typer.Option(help="Subscribers per batch.")] = None,
 ) -> None:
     """Bulk-load N subscribers of one drop, let the real scheduler fire the launch, time it."""
-    from dropbell import bench
+    import dropbell.bench as bench
 
     asyncio.run(bench.fanout(subscribers, database_url, json_out, batch_size, console))
 

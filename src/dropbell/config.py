@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dropbell.rules import Rule
 
 
 def _split(value: str) -> frozenset[str]:
@@ -46,6 +48,18 @@ class Settings(BaseSettings):
         15.0, gt=0, description="How often an idle event stream gets a keep-alive comment."
     )
 
+    # Rate limits: N/SECONDS or off. Sign-up and log-in count per client address;
+    # remind/unremind and posting per account.
+    rate_limit_signup: str = "20/3600"
+    rate_limit_token: str = "30/300"
+    rate_limit_remind: str = "120/60"
+    rate_limit_post: str = "30/60"
+    remind_new_drops_per_minute: int = Field(
+        60, ge=0, description="New reminders one account may set per minute (0: no cap)."
+    )
+    redis_url: str | None = Field(None, description="Share rate-limit counters across processes.")
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies get 413.")
+
     # Only for tests and local demos: lets /_test/clock move the server's clock.
     test_hooks: bool = False
 
@@ -56,6 +70,17 @@ class Settings(BaseSettings):
             frozenset(c.upper() for c in _split(self.rollout_countries)),
             frozenset(lang.lower() for lang in _split(self.rollout_languages)),
         )
+
+    @field_validator(
+        "rate_limit_signup", "rate_limit_token", "rate_limit_remind", "rate_limit_post"
+    )
+    @classmethod
+    def _valid_rule(cls, value: str) -> str:
+        Rule.parse(value)
+        return value
+
+    def rate_rule(self, name: str) -> Rule | None:
+        return Rule.parse(getattr(self, f"rate_limit_{name}"))
 
     @property
     def secure_cookies(self) -> bool:

@@ -66,7 +66,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def make_engine(url: str, *, idle_in_transaction_seconds: float = 60, **kwargs: Any) -> AsyncEngine:
+    """An engine tuned for dropbell.
+
+    On PostgreSQL a session left idle inside a transaction for longer than
+    ``idle_in_transaction_seconds`` is ended by the server: a hung (SIGSTOPped)
+    worker cannot keep its row locks, and so its job, for ever.
+    """
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         _tune_sqlite(engine)
@@ -74,6 +80,10 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)  # reconnect by itself after a server restart
+    timeout_ms = str(int(idle_in_transaction_seconds * 1000))
+    kwargs.setdefault(
+        "connect_args", {"server_settings": {"idle_in_transaction_session_timeout": timeout_ms}}
+    )
     return create_async_engine(url, **kwargs)
 
 

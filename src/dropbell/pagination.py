@@ -8,6 +8,8 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request, Response
 
+from dropbell.types import MAX_ID
+
 T = TypeVar("T")
 
 
@@ -23,7 +25,9 @@ class Page:
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=80, description="At most 80.")] = 20,
-    max_id: Annotated[int | None, Query(ge=1, description="Only items with a smaller id.")] = None,
+    max_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Only items with a smaller id.")
+    ] = None,
 ) -> Page:
     return Page(limit=limit, max_id=max_id)
 

@@ -152,7 +152,12 @@ class Server:
             **(env or {}),
         }
         args = [sys.executable, "-m", "dropbell.cli", "serve", "--host", "127.0.0.1"]
-        args += ["--port", str(self.port), "--log-level", os.environ.get("DROPBELL_TEST_SERVER_LOG", "warning")]
+        args += [
+            "--port",
+            str(self.port),
+            "--log-level",
+            os.environ.get("DROPBELL_TEST_SERVER_LOG", "warning"),
+        ]
         if not scheduler:
             args.append("--no-scheduler")
         self._log = self.log_path.open("wb")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from dropbell.accounts.deps import CurrentViewer, OptionalViewer, Session, WebViewer
@@ -11,10 +11,13 @@ from dropbell.drops import calendar, service, stats
 from dropbell.drops.schemas import DropCreate, DropOut, DropStats, DropUpdate, ShopSource
 from dropbell.errors import NotOwner
 from dropbell.pagination import PageParams, set_next_link
+from dropbell.ratelimit import limit
 from dropbell.reminders import service as reminders
+from dropbell.types import IdPath
 
 router = APIRouter(prefix="/api/v1/drops", tags=["drops"])
 shop_router = APIRouter(tags=["drops"])
+REMIND_LIMIT = Depends(limit("remind", by="account"))
 
 
 @router.post("", status_code=201, response_model=DropOut)
@@ -49,7 +52,11 @@ async def list_drops(
 
 @router.get("/{drop_id}", response_model=DropOut)
 async def get_drop(
-    drop_id: int, viewer: OptionalViewer, session: Session, clock: AppClock, settings: AppSettings
+    drop_id: IdPath,
+    viewer: OptionalViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
 ) -> DropOut:
     drop = await service.get_drop(session, drop_id)
     return await service.present_one(session, clock, settings, drop, viewer)
@@ -57,7 +64,7 @@ async def get_drop(
 
 @router.patch("/{drop_id}", response_model=DropOut)
 async def update_drop(
-    drop_id: int,
+    drop_id: IdPath,
     body: DropUpdate,
     viewer: CurrentViewer,
     session: Session,
@@ -71,16 +78,16 @@ async def update_drop(
 
 @router.post("/{drop_id}/cancel", response_model=DropOut)
 async def cancel_drop(
-    drop_id: int, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
+    drop_id: IdPath, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
 ) -> DropOut:
     """Cancel (owning brand): pending reminders are dropped and subscribers are told."""
     drop = await service.cancel_drop(session, clock, viewer, drop_id)
     return await service.present_one(session, clock, settings, drop, viewer)
 
 
-@router.post("/{drop_id}/remind", response_model=DropOut)
+@router.post("/{drop_id}/remind", response_model=DropOut, dependencies=[REMIND_LIMIT])
 async def remind(
-    drop_id: int, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
+    drop_id: IdPath, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
 ) -> DropOut:
     """Remind me. Idempotent. 403 `not_eligible` outside the rollout; 409 once live or cancelled."""
     drop = await service.get_drop(session, drop_id)
@@ -89,9 +96,9 @@ async def remind(
     return await service.present_one(session, clock, settings, drop, viewer)
 
 
-@router.post("/{drop_id}/unremind", response_model=DropOut)
+@router.post("/{drop_id}/unremind", response_model=DropOut, dependencies=[REMIND_LIMIT])
 async def unremind(
-    drop_id: int, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
+    drop_id: IdPath, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
 ) -> DropOut:
     """Take the reminder back. Idempotent."""
     drop = await service.get_drop(session, drop_id)
@@ -101,7 +108,7 @@ async def unremind(
 
 
 @router.get("/{drop_id}/stats", response_model=DropStats)
-async def drop_stats(drop_id: int, viewer: CurrentViewer, session: Session) -> DropStats:
+async def drop_stats(drop_id: IdPath, viewer: CurrentViewer, session: Session) -> DropStats:
     """The owning brand's funnel and delivery lateness."""
     drop = await service.get_drop(session, drop_id)
     if drop.brand_id != viewer.account.id:
@@ -145,7 +152,7 @@ async def drop_calendar(
     responses={302: {"description": "To the brand's shop; the click is recorded."}},
 )
 async def shop(
-    drop_id: int,
+    drop_id: IdPath,
     viewer: WebViewer,
     session: Session,
     clock: AppClock,

@@ -26,34 +26,29 @@ def weighted_percentile(samples: list[tuple[float, int]], q: float) -> float | N
 
 
 async def drop_stats(session: AsyncSession, drop: Drop) -> DropStats:
-    # dict(list(...)): a Result has .keys(), so dict() would treat it as a mapping.
-    notified = dict(
-        list(
-            await session.execute(
-                select(ReminderJob.kind, func.coalesce(func.sum(Delivery.count), 0))
-                .join(Delivery, Delivery.job_id == ReminderJob.id)
-                .where(ReminderJob.drop_id == drop.id)
-                .group_by(ReminderJob.kind)
-            )
+    notified = {
+        kind: int(total)
+        for kind, total in await session.execute(
+            select(ReminderJob.kind, func.coalesce(func.sum(Delivery.count), 0))
+            .join(Delivery, Delivery.job_id == ReminderJob.id)
+            .where(ReminderJob.drop_id == drop.id)
+            .group_by(ReminderJob.kind)
         )
-    )
+    }
     opened = await session.scalar(select(func.count()).where(DropOpen.drop_id == drop.id))
-    clicks = dict(
-        list(
-            await session.execute(
-                select(ShopClick.source, func.count())
-                .where(ShopClick.drop_id == drop.id)
-                .group_by(ShopClick.source)
-            )
+    clicks: dict[str, int] = {
+        source: count
+        for source, count in await session.execute(
+            select(ShopClick.source, func.count())
+            .where(ShopClick.drop_id == drop.id)
+            .group_by(ShopClick.source)
         )
+    }
+    batches = await session.execute(
+        select(Delivery.delivered_at, ReminderJob.due_at, Delivery.count)
+        .join(ReminderJob, Delivery.job_id == ReminderJob.id)
+        .where(ReminderJob.drop_id == drop.id, ReminderJob.kind.in_((SOON, LIVE)))
     )
-    batches = (
-        await session.execute(
-            select(Delivery.delivered_at, ReminderJob.due_at, Delivery.count)
-            .join(ReminderJob, Delivery.job_id == ReminderJob.id)
-            .where(ReminderJob.drop_id == drop.id, ReminderJob.kind.in_((SOON, LIVE)))
-        )
-    ).tuples()
     samples = [
         (max(0.0, (delivered - due).total_seconds() * 1000), n) for delivered, due, n in batches
     ]

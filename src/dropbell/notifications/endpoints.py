@@ -9,6 +9,7 @@ from dropbell.deps import AppClock, AppSettings
 from dropbell.notifications import service
 from dropbell.notifications.schemas import Count, NotificationOut, NotificationType
 from dropbell.pagination import PageParams, set_next_link
+from dropbell.types import IdPath
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
@@ -43,7 +44,7 @@ async def read_all(viewer: CurrentViewer, session: Session, clock: AppClock) -> 
 
 @router.post("/{notification_id}/read", response_model=NotificationOut)
 async def read(
-    notification_id: int,
+    notification_id: IdPath,
     viewer: CurrentViewer,
     session: Session,
     clock: AppClock,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, text
+from sqlalchemy import Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dropbell.db import Base, UTCDateTime
@@ -38,12 +38,12 @@ class Notification(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    account_id: Mapped[int] = mapped_column(Integer)  # no FK: keeps the million-row fan-out lean
+    account_id: Mapped[int] = mapped_column(BigId)  # no FK: keeps the million-row fan-out lean
     type: Mapped[str] = mapped_column(String(20))
-    drop_id: Mapped[int | None] = mapped_column(Integer, default=None)
-    job_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    drop_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    job_id: Mapped[int | None] = mapped_column(BigId, default=None)
     post_id: Mapped[int | None] = mapped_column(BigId, default=None)
-    actor_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    actor_id: Mapped[int | None] = mapped_column(BigId, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when it was due
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
@@ -54,6 +54,6 @@ class DropOpen(Base):
     __tablename__ = "drop_opens"
 
     notification_id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    drop_id: Mapped[int] = mapped_column(Integer, index=True)
-    account_id: Mapped[int] = mapped_column(Integer)
+    drop_id: Mapped[int] = mapped_column(BigId, index=True)
+    account_id: Mapped[int] = mapped_column(BigId)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -46,7 +46,7 @@ class ReminderJob(Base):
     __tablename__ = "reminder_jobs"
     __table_args__ = (Index("ix_reminder_jobs_state_due_at", "state", "due_at"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     drop_id: Mapped[int] = mapped_column(ForeignKey("drops.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -108,6 +108,11 @@ class Scheduler:
                 log.warning("database unavailable (%s); retrying", type(exc).__name__)
                 await asyncio.sleep(min(1.0, poll * 4))
                 continue
+            except Exception:
+                # A bug must not silently stop reminders for the whole process.
+                log.exception("scheduler error; retrying")
+                await asyncio.sleep(1.0)
+                continue
             wake_at = next_due or self.clock.now() + timedelta(seconds=poll)
             self.wake.clear()
             sleeper = asyncio.create_task(self.clock.sleep_until(wake_at, at_most=poll))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell import dialect, errors
@@ -40,6 +40,7 @@ async def remind(
     if not is_eligible(settings, viewer):
         raise errors.NotEligible()
     ensure_upcoming(drop, clock.now())
+    await _check_new_reminder_cap(session, clock, settings, viewer.account.id, drop.id)
     stmt = (
         dialect.insert(session, Reminder)
         .values(drop_id=drop.id, account_id=viewer.account.id, created_at=clock.now())
@@ -52,6 +53,26 @@ async def remind(
             update(Drop).where(Drop.id == drop.id).values(reminder_count=Drop.reminder_count + 1)
         )
     return inserted
+
+
+async def _check_new_reminder_cap(
+    session: AsyncSession, clock: Clock, settings: Settings, account_id: int, drop_id: int
+) -> None:
+    """Stop a bot from reminding on thousands of drops a minute (a repeat tap is fine)."""
+    cap = settings.remind_new_drops_per_minute
+    if not cap:
+        return
+    recent = await session.scalar(
+        select(func.count()).where(
+            Reminder.account_id == account_id,
+            Reminder.created_at > clock.now() - timedelta(minutes=1),
+        )
+    )
+    if (recent or 0) >= cap and not await is_reminded(session, account_id, [drop_id]):
+        raise errors.RateLimited(
+            f"At most {cap} new reminders a minute; try again in a minute.",
+            headers={"Retry-After": "60"},
+        )
 
 
 async def unremind(session: AsyncSession, viewer: Viewer, drop: Drop) -> bool:

@@ -1,0 +1,230 @@
+"""Believable demo data: partner brands, drops at several distances, shoppers with reminders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import delete, select
+
+from dropbell.accounts import service as accounts
+from dropbell.accounts.models import Account
+from dropbell.accounts.schemas import AccountCreate
+from dropbell.accounts.service import Viewer
+from dropbell.clock import FakeClock
+from dropbell.config import Settings
+from dropbell.db import make_engine, make_sessionmaker, transaction
+from dropbell.drops import service as drops
+from dropbell.drops.models import Drop
+from dropbell.drops.schemas import DropCreate
+from dropbell.notifications.models import Notification
+from dropbell.reminders import service as reminders
+from dropbell.reminders.scheduler import Scheduler
+
+PASSWORD = "dropbell-demo"
+SHOPPER = "shopper"
+
+
+@dataclass(frozen=True)
+class Brand:
+    username: str
+    display_name: str
+    domain: str
+
+
+BRANDS = (
+    Brand("maison_aurelle", "Maison Aurelle", "aurelle.example"),
+    Brand("union_grid", "Union Grid", "uniongrid.example"),
+    Brand("brickhaus", "Brickhaus", "brickhaus.example"),
+)
+
+SHOPPERS = (
+    # username, display name, country, language, time zone
+    (SHOPPER, "Maya Chen", "US", "en", "America/Los_Angeles"),
+    ("jordan", "Jordan Ellis", "US", "en", "America/New_York"),
+    ("priya", "Priya Raman", "US", "en", "America/Chicago"),
+    ("sam", "Sam Okafor", "US", "en", "America/Denver"),
+    ("lena", "Lena Fischer", "DE", "de", "Europe/Berlin"),
+    ("tomas", "Tomás Ruiz", "US", "es", "America/Phoenix"),
+    ("aiko", "Aiko Tanaka", "JP", "ja", "Asia/Tokyo"),
+    ("noah", "Noah Williams", "US", "en", "America/New_York"),
+)
+
+
+@dataclass(frozen=True)
+class DemoDrop:
+    brand: str
+    title: str
+    description: str
+    price: str
+    tag: str
+    image: str
+    launch_in: timedelta
+    path: str
+
+
+DROPS = (
+    DemoDrop(
+        "union_grid",
+        "Varsity Jacket '26",
+        "Boiled wool body, cowhide sleeves, chenille U. 300 pieces, numbered.",
+        "420.00",
+        "UnionVarsity26",
+        "jacket",
+        timedelta(minutes=4),
+        "/products/varsity-26",
+    ),
+    DemoDrop(
+        "maison_aurelle",
+        "Le Sac Matelassé",
+        "The quilted lambskin bag in midnight black with an antique-gold clasp.",
+        "3900.00",
+        "AurelleMatelasse",
+        "bag",
+        timedelta(minutes=20),
+        "/maroquinerie/sac-matelasse",
+    ),
+    DemoDrop(
+        "brickhaus",
+        "Skyline Bricks: Night Market",
+        "2,481 pieces, 14 minifigures, lights that glow in the dark.",
+        "179.99",
+        "NightMarketBricks",
+        "bricks",
+        timedelta(hours=1),
+        "/sets/night-market",
+    ),
+    DemoDrop(
+        "maison_aurelle",
+        "Eau de Nuit, édition limitée",
+        "A faceted flacon of our night fragrance, signed by the perfumer.",
+        "260.00",
+        "EauDeNuit",
+        "perfume",
+        timedelta(days=3),
+        "/parfums/eau-de-nuit",
+    ),
+    DemoDrop(
+        "union_grid",
+        "UG Court Low 'Signal Red'",
+        "Tumbled leather court shoe with a signal-red sole. Sizes 5 to 14.",
+        "160.00",
+        "CourtLowSignal",
+        "sneaker",
+        timedelta(hours=-2),
+        "/footwear/court-low-signal",
+    ),
+)
+
+DEMO_USERNAMES = [b.username for b in BRANDS] + [s[0] for s in SHOPPERS]
+
+
+async def _remove_previous(session) -> None:  # type: ignore[no-untyped-def]
+    ids = list(
+        await session.scalars(select(Account.id).where(Account.username.in_(DEMO_USERNAMES)))
+    )
+    if not ids:
+        return
+    drop_ids = list(await session.scalars(select(Drop.id).where(Drop.brand_id.in_(ids))))
+    await session.execute(delete(Notification).where(Notification.account_id.in_(ids)))
+    if drop_ids:
+        await session.execute(delete(Notification).where(Notification.drop_id.in_(drop_ids)))
+        await session.execute(delete(Drop).where(Drop.id.in_(drop_ids)))
+    await session.execute(delete(Account).where(Account.id.in_(ids)))
+
+
+async def load(settings: Settings, console: Console, *, reset: bool = True) -> None:
+    """Create the demo. Earlier demo data (the demo accounts and their drops) is replaced."""
+    now = datetime.now(UTC)
+    # Start three hours ago so the drop that is already live was announced, reminded
+    # and delivered the way it would have been; then walk the clock to now.
+    clock = FakeClock(now - timedelta(hours=3))
+    engine = make_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
+    try:
+        async with transaction(sessions) as session:
+            if reset:
+                await _remove_previous(session)
+            people: dict[str, Account] = {}
+            for brand in BRANDS:
+                people[brand.username] = await accounts.create_account(
+                    session,
+                    clock,
+                    AccountCreate(
+                        username=brand.username,
+                        password=PASSWORD,
+                        display_name=brand.display_name,
+                        country="US",
+                        language="en",
+                        timezone="America/New_York",
+                    ),
+                )
+                await accounts.approve_partner(session, brand.username, [brand.domain])
+            for username, name, country, language, tz in SHOPPERS:
+                people[username] = await accounts.create_account(
+                    session,
+                    clock,
+                    AccountCreate(
+                        username=username,
+                        password=PASSWORD,
+                        display_name=name,
+                        country=country,
+                        language=language,
+                        timezone=tz,
+                    ),
+                )
+            domains = {b.username: b.domain for b in BRANDS}
+            created = []
+            for spec in DROPS:
+                owner = await accounts.get_account(session, people[spec.brand].id)
+                launch = now + spec.launch_in
+                created.append(
+                    await drops.create_drop(
+                        session,
+                        clock,
+                        settings,
+                        Viewer(account=owner, platform="web", token_id=0),
+                        DropCreate(
+                            title=spec.title,
+                            description=spec.description,
+                            price=Decimal(spec.price),
+                            currency="USD",
+                            image_url=f"/static/demo/{spec.image}.svg",
+                            launch_at=launch,
+                            shop_url=f"https://{domains[spec.brand]}{spec.path}",
+                            tag=spec.tag,
+                        ),
+                    )
+                )
+            eligible = [u for u, _, c, lang, _ in SHOPPERS if c == "US" and lang == "en"]
+            for i, drop in enumerate(created):
+                for username in eligible[: len(eligible) - i % 3]:
+                    viewer = Viewer(account=people[username], platform="ios", token_id=0)
+                    await reminders.remind(session, clock, settings, viewer, drop)
+        # Walk the clock to now: the live drop's notices are delivered as they were due.
+        scheduler = Scheduler(sessions, clock, settings, worker_id="demo")
+        while clock.now() < now:
+            clock.advance(min(timedelta(minutes=1), now - clock.now()))
+            await scheduler.run_due()
+    finally:
+        await engine.dispose()
+
+    table = Table(title="dropbell demo", show_lines=False)
+    table.add_column("drop")
+    table.add_column("brand")
+    table.add_column("launch (UTC)")
+    for spec in DROPS:
+        table.add_row(
+            spec.title,
+            spec.brand,
+            (now + spec.launch_in).strftime("%Y-%m-%d %H:%M")
+            + (" (live)" if spec.launch_in < timedelta(0) else ""),
+        )
+    console.print(table)
+    console.print(
+        f"Shopper login: [bold]{SHOPPER}[/] / [bold]{PASSWORD}[/]"
+        f" · brand login: [bold]{BRANDS[0].username}[/] / [bold]{PASSWORD}[/]"
+    )

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from dropbell.reminders.scheduler import Scheduler
+from tests.helpers import Api, User
+
+pytestmark = pytest.mark.anyio
+
+
+async def _two_notices(api: Api, scheduler: Scheduler) -> tuple[User, User, dict]:  # type: ignore[type-arg]
+    brand = await api.partner()
+    shopper = await api.signup()
+    drop = await api.create_drop(brand, in_=timedelta(hours=1))
+    await api.remind(shopper, drop["id"])
+    api.clock.set(datetime.fromisoformat(drop["launch_at"]))
+    api.clock.advance(-timedelta(minutes=15))
+    await scheduler.run_due()
+    api.clock.advance(timedelta(minutes=15))
+    await scheduler.run_due()
+    return brand, shopper, drop
+
+
+async def test_unread_count_read_and_read_all(api: Api, scheduler: Scheduler) -> None:
+    brand, shopper, drop = await _two_notices(api, scheduler)
+    h = shopper.headers
+    assert (await api.client.get("/api/v1/notifications/unread_count", headers=h)).json() == {
+        "count": 2
+    }
+    _live, soon = await api.inbox(shopper)
+    r = await api.client.post(f"/api/v1/notifications/{soon['id']}/read", headers=h)
+    assert r.status_code == 200 and r.json()["read"] is True
+    await api.client.post(f"/api/v1/notifications/{soon['id']}/read", headers=h)  # idempotent
+    assert (await api.client.get("/api/v1/notifications/unread_count", headers=h)).json()[
+        "count"
+    ] == 1
+    r = await api.client.post("/api/v1/notifications/read_all", headers=h)
+    assert r.json() == {"count": 1}
+    assert (await api.client.get("/api/v1/notifications/unread_count", headers=h)).json()[
+        "count"
+    ] == 0
+    stats = (
+        await api.client.get(f"/api/v1/drops/{drop['id']}/stats", headers=brand.headers)
+    ).json()
+    assert stats["opened"] == 1  # opening one counts; read_all is not opening
+
+
+async def test_filter_by_type_and_page(api: Api, scheduler: Scheduler) -> None:
+    _, shopper, _ = await _two_notices(api, scheduler)
+    only_live = await api.inbox(shopper, **{"types[]": "drop_live"})
+    assert [n["type"] for n in only_live] == ["drop_live"]
+    r = await api.client.get("/api/v1/notifications", headers=shopper.headers, params={"limit": 1})
+    assert [n["type"] for n in r.json()] == ["drop_live"]
+    nxt = r.headers["link"].split(">")[0].lstrip("<")
+    r = await api.client.get(nxt, headers=shopper.headers)
+    assert [n["type"] for n in r.json()] == ["drop_soon"]
+    assert "link" not in r.headers
+    r = await api.client.get(
+        "/api/v1/notifications", headers=shopper.headers, params={"types[]": "nonsense"}
+    )
+    assert r.status_code == 422
+
+
+async def test_nobody_reads_or_marks_another_users_notifications(
+    api: Api, scheduler: Scheduler
+) -> None:
+    _, shopper, _ = await _two_notices(api, scheduler)
+    snoop = await api.signup()
+    theirs = (await api.inbox(shopper))[0]
+    assert await api.inbox(snoop) == []
+    r = await api.client.post(f"/api/v1/notifications/{theirs['id']}/read", headers=snoop.headers)
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    r = await api.client.post("/api/v1/notifications/read_all", headers=snoop.headers)
+    assert r.json() == {"count": 0}
+    assert (await api.inbox(shopper))[0]["read"] is False
+    assert (await api.client.get("/api/v1/notifications")).status_code == 401
