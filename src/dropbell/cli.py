@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Annotated
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from dropbell import logs
 from dropbell.config import Settings
+
+if TYPE_CHECKING:
+    from dropbell.clock import Clock
+    from dropbell.reminders.scheduler import Scheduler
 
 app = typer.Typer(
     help="dropbell: product-drop reminders, on time and exactly once.",
@@ -102,41 +108,50 @@ def serve(
     )
 
 
+@asynccontextmanager
+async def worker_scheduler(settings: Settings, clock: Clock) -> AsyncIterator[Scheduler]:
+    """The scheduler as `dropbell worker` runs it: every committed batch is published
+    to the API processes' live streams (PostgreSQL NOTIFY)."""
+    from dropbell.app import create_app  # noqa: F401  (imports every model)
+    from dropbell.db import make_engine, make_sessionmaker
+    from dropbell.notifications import stream
+    from dropbell.reminders.scheduler import Scheduler
+
+    engine = make_engine(
+        settings.database_url, idle_in_transaction_seconds=settings.job_lease_seconds
+    )
+    broker = stream.make_broker(settings, engine)
+    publisher = stream.Publisher(broker)
+    sessionmaker = make_sessionmaker(engine)
+    stream.attach(sessionmaker, publisher)
+    try:
+        yield Scheduler(
+            sessionmaker, clock, settings, listeners=stream.scheduler_listeners(publisher)
+        )
+    finally:
+        await broker.close()
+        await engine.dispose()
+
+
 @app.command()
 def worker(
     database_url: DatabaseUrl = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run the reminder scheduler alone (any number of workers may share one PostgreSQL)."""
-    from dropbell.app import create_app  # noqa: F401  (imports every model)
     from dropbell.clock import SystemClock
-    from dropbell.db import make_engine, make_sessionmaker
-    from dropbell.notifications import stream
-    from dropbell.reminders.scheduler import Scheduler
 
     logs.setup(log_level)
     settings = _settings(database_url)
     asyncio.run(_prepare_schema(settings))
 
     async def main() -> None:
-        engine = make_engine(
-            settings.database_url, idle_in_transaction_seconds=settings.job_lease_seconds
-        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        # Every committed batch is announced to the API processes' live streams.
-        broker = stream.make_broker(settings, engine)
-        publisher = stream.Publisher(broker)
-        sessionmaker = make_sessionmaker(engine)
-        stream.attach(sessionmaker, publisher)
-        listeners = stream.scheduler_listeners(publisher)
-        try:
-            await Scheduler(sessionmaker, SystemClock(), settings, listeners=listeners).run(stop)
-        finally:
-            await broker.close()
-            await engine.dispose()
+        async with worker_scheduler(settings, SystemClock()) as scheduler:
+            await scheduler.run(stop)
 
     console.print(f"dropbell worker · database {_describe_db(settings)}")
     asyncio.run(main())
