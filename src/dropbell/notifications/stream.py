@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol
@@ -458,6 +459,7 @@ class Hub:
             await self._created(event["account"], event["id"])
 
     async def _batch(self, job_id: int, drop_id: int, low: int, high: int | None) -> None:
+        t0 = time.perf_counter()
         ids = [a for a in self.streams if a > low and (high is None or a <= high)]
         if not ids:
             return
@@ -486,6 +488,7 @@ class Hub:
                 if drop is not None
                 else None
             )
+        t1 = time.perf_counter()
         bodies: dict[tuple[str, Any, bool, bool, bool], str] = {}
         for nid, account_id, type_, created_at, read_at, is_reminded, count in rows:
             for sub in list(self.streams.get(account_id, ())):
@@ -494,6 +497,13 @@ class Hub:
                 if tail is None:
                     tail = bodies[key] = _body_tail(base, *key)
                 sub.push(nid, _frame(nid, '{"id":' + str(nid) + tail, count))
+        log.debug(
+            "job %s: %d live notifications; query %.0f ms, push %.0f ms",
+            job_id,
+            len(rows),
+            (t1 - t0) * 1000,
+            (time.perf_counter() - t1) * 1000,
+        )
 
     async def _unread(self, account_id: int) -> None:
         subs = self.streams.get(account_id)

@@ -1,0 +1,246 @@
+"""Live delivery: N open notification streams on one `dropbell serve`, one launch, how fast?
+
+    python benchmarks/live.py --streams 10000                       # SQLite, throwaway file
+    python benchmarks/live.py --streams 10000 \\
+        --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test   # throwaway database
+
+It bulk-loads N shoppers with a token and a reminder on one drop (set-based SQL),
+starts `dropbell serve` on 127.0.0.1 with test hooks (a fake clock the bench
+moves), opens N concurrent `GET /api/v1/streaming/notifications` streams, then
+moves the server's clock to the launch. The moment of that move is the due
+time; each stream's delay is when its `notification` event arrived. Prints
+p50/p99/max over all streams and the server's memory (RSS). Target: all
+10,000 within 1 s of due (p99).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import psutil
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import text
+
+from dropbell.accounts.security import token_digest
+from dropbell.bench import drop_postgres, load_drop, throwaway_postgres
+from dropbell.db import make_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+console = Console()
+
+
+def raise_open_files(needed: int) -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else max(soft, needed)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    return want
+
+
+def token_for(account_id: int) -> str:
+    return f"live-bench-{account_id}"
+
+
+async def load(url: str, n: int, launch_at: datetime, now: datetime) -> None:
+    """N shoppers (ids 1..N) reminded on drop 1, each with a bearer token; the launch job."""
+    await load_drop(url, n, launch_at, now)
+    postgres = url.startswith("postgresql")
+    engine = make_engine(url)
+    created = now if postgres else now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    rows = [{"a": i, "h": token_digest(token_for(i)), "now": created} for i in range(1, n + 1)]
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO access_tokens (account_id, token_hash, platform, created_at)"
+                " VALUES (:a, :h, 'ios', :now)"
+            ),
+            rows,
+        )
+    await engine.dispose()
+
+
+@contextlib.contextmanager
+def database(url: str | None) -> Iterator[str]:
+    if url is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite+aiosqlite:///{Path(tmp) / 'live.db'}"
+        return
+    made, name = asyncio.run(throwaway_postgres(url))
+    try:
+        yield made
+    finally:
+        asyncio.run(drop_postgres(url, name))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class StreamClient(asyncio.Protocol):
+    """One stream, as lean as possible: we only look for the two event names."""
+
+    def __init__(self, ready: asyncio.Future[None], got: asyncio.Future[float]) -> None:
+        self.ready, self.got = ready, got
+        self.buffer = b""
+
+    def data_received(self, data: bytes) -> None:
+        if self.got.done():
+            return
+        self.buffer += data
+        if not self.ready.done() and b"event: unread_count" in self.buffer:
+            self.ready.set_result(None)
+        if b"event: notification" in self.buffer:
+            self.got.set_result(time.time())
+        if len(self.buffer) > 65536:
+            self.buffer = self.buffer[-4096:]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for future in (self.ready, self.got):
+            if not future.done():
+                future.set_exception(ConnectionError("stream closed"))
+
+
+async def open_streams(port: int, n: int, wave: int) -> tuple[list[asyncio.Future[float]], list]:
+    loop = asyncio.get_running_loop()
+    arrivals: list[asyncio.Future[float]] = []
+    transports = []
+    for start in range(1, n + 1, wave):
+        readies = []
+        for account in range(start, min(n, start + wave - 1) + 1):
+            ready: asyncio.Future[None] = loop.create_future()
+            got: asyncio.Future[float] = loop.create_future()
+            transport, _ = await loop.create_connection(
+                lambda ready=ready, got=got: StreamClient(ready, got), "127.0.0.1", port
+            )
+            transport.write(
+                (
+                    "GET /api/v1/streaming/notifications HTTP/1.1\r\n"
+                    f"Host: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n"
+                    f"Authorization: Bearer {token_for(account)}\r\n\r\n"
+                ).encode()
+            )
+            readies.append(ready)
+            arrivals.append(got)
+            transports.append(transport)
+        await asyncio.wait_for(asyncio.gather(*readies), timeout=120)
+    return arrivals, transports
+
+
+def start_server(url: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    """`dropbell serve` with test hooks; it inherits our raised open-file limit."""
+    env = {**os.environ, "DROPBELL_DATABASE_URL": url, "DROPBELL_TEST_HOOKS": "1"}
+    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    args = [sys.executable, "-m", "dropbell.cli", "serve", "--port", str(port)]
+    log = log_path.open("wb")  # the server writes to it until it stops
+    return subprocess.Popen(
+        [*args, "--log-level", "warning"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+
+
+async def run(url: str, n: int, wave: int, wait_s: float) -> dict[str, float | int]:
+    now = datetime.now(UTC)
+    launch_at = now + timedelta(hours=1)
+    await load(url, n, launch_at, now)
+    port = free_port()
+    log_path = Path(tempfile.gettempdir()) / f"live-bench-{port}.log"
+    server = start_server(url, port, log_path)
+    proc = psutil.Process(server.pid)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            for _ in range(300):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get("/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            rss_idle = proc.memory_info().rss
+            started = time.perf_counter()
+            arrivals, transports = await open_streams(port, n, wave)
+            connect_s = time.perf_counter() - started
+            rss_connected = proc.memory_info().rss
+            await asyncio.sleep(1.0)  # let the connect burst settle
+            due = time.time()
+            r = await http.post("/_test/clock", json={"now": launch_at.isoformat()})
+            assert r.status_code == 200, r.text
+            done, _ = await asyncio.wait(arrivals, timeout=wait_s)
+            rss_after = proc.memory_info().rss
+        delays = sorted((f.result() - due) * 1000 for f in done if f.exception() is None)
+        for transport in transports:
+            transport.close()
+        await asyncio.sleep(1.0)  # let the server see the streams go
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    if len(delays) < n:
+        console.print(f"[red]{n - len(delays)} of {n} streams got nothing within {wait_s}s[/]")
+        console.print(f"server log: {log_path}")
+
+    def pct(q: float) -> float:
+        return delays[min(len(delays) - 1, int(q * (len(delays) - 1) + 0.5))] if delays else -1
+
+    return {
+        "streams": n,
+        "received": len(delays),
+        "p50_ms": round(pct(0.50), 1),
+        "p99_ms": round(pct(0.99), 1),
+        "max_ms": round(delays[-1], 1) if delays else -1,
+        "mean_ms": round(statistics.fmean(delays), 1) if delays else -1,
+        "connect_s": round(connect_s, 1),
+        "rss_idle_mb": round(rss_idle / 2**20, 1),
+        "rss_connected_mb": round(rss_connected / 2**20, 1),
+        "rss_after_mb": round(rss_after / 2**20, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--streams", type=int, default=10_000)
+    parser.add_argument("--database-url", help="a PostgreSQL server (default: SQLite file)")
+    parser.add_argument("--wave", type=int, default=500, help="streams opened at a time")
+    parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument("--json", action="store_true", help="last line: the figures as JSON")
+    args = parser.parse_args()
+    raise_open_files(args.streams + 1000)
+    with database(args.database_url) as url:
+        backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+        figures = asyncio.run(run(url, args.streams, args.wave, args.timeout))
+    table = Table(title=f"live delivery · {args.streams:,} streams · {backend}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("streams that got the launch", f"{figures['received']:,} / {args.streams:,}")
+    table.add_row("due → notification, p50", f"{figures['p50_ms']:,.0f} ms")
+    table.add_row("due → notification, p99", f"{figures['p99_ms']:,.0f} ms")
+    table.add_row("due → notification, max", f"{figures['max_ms']:,.0f} ms")
+    table.add_row("time to open all streams", f"{figures['connect_s']} s")
+    table.add_row("server RSS, idle", f"{figures['rss_idle_mb']} MB")
+    table.add_row("server RSS, streams open", f"{figures['rss_connected_mb']} MB")
+    table.add_row("server RSS, after delivery", f"{figures['rss_after_mb']} MB")
+    console.print(table)
+    if args.json:
+        print(json.dumps({"backend": backend, **figures}))
+    if figures["received"] < args.streams:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
