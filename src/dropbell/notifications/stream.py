@@ -285,6 +285,7 @@ class Subscriber:
     queue: asyncio.Queue[tuple[int | None, bytes]] = field(default_factory=asyncio.Queue)
     last_id: int = 0
     closed: bool = False
+    last_push: float = field(default_factory=time.monotonic)
 
     @property
     def account_id(self) -> int:
@@ -298,6 +299,7 @@ class Subscriber:
             self.close()
             return
         self.queue.put_nowait((notification_id, chunk))
+        self.last_push = time.monotonic()
 
     def close(self) -> None:
         if not self.closed:
@@ -366,11 +368,20 @@ class Hub:
         await self.broker.close()
 
     async def _keepalive(self) -> None:
+        """A comment line to each stream idle for ``stream_keepalive_seconds``.
+
+        Checked several times per period, so streams opened at different moments
+        are pinged at different moments: no burst of 10,000 writes at once that
+        would delay a launch's delivery.
+        """
+        every = self.settings.stream_keepalive_seconds
         while True:
-            await asyncio.sleep(self.settings.stream_keepalive_seconds)
+            await asyncio.sleep(min(1.0, every / 4))
+            idle_since = time.monotonic() - every
             for subs in list(self.streams.values()):
                 for sub in list(subs):
-                    sub.push(None, b": keep-alive\n\n")
+                    if sub.last_push <= idle_since:
+                        sub.push(None, b": keep-alive\n\n")
 
     @property
     def connected(self) -> int:
