@@ -37,6 +37,7 @@ def test_remind_badge_notification_and_shop(
         currency="USD",
         tag="unionj4",
         shop_url=shop.url("/products/jordan-4-desert-moss"),
+        image_url="/static/demo/sneaker.svg",
     )
 
     page = phone.new_page()  # type: ignore[attr-defined]
