@@ -68,6 +68,7 @@ def test_remind_badge_notification_and_shop(
         "href", f"/api/v1/drops/{drop['id']}/calendar.ics"
     )
     expect(page.get_by_role("link", name="Shop on website")).to_have_count(0)
+    page.get_by_role("button", name="Reminder set").scroll_into_view_if_needed()
     screenshot(page, "drop-before-launch", database_url)
 
     # 15 minutes before: the badge appears without a reload.
@@ -94,6 +95,7 @@ def test_remind_badge_notification_and_shop(
     shop_link = page.get_by_role("link", name="Shop on website")
     expect(shop_link).to_be_visible()
     expect(page.locator(".chip-live")).to_be_visible()
+    shop_link.scroll_into_view_if_needed()
     screenshot(page, "drop-live", database_url)
     shop_link.click()
     expect(page.get_by_role("heading", name="Brand shop")).to_be_visible()
