@@ -37,5 +37,8 @@ async def current_viewer(viewer: Annotated[Viewer | None, Depends(optional_viewe
     return viewer
 
 
+# For routes where a token is optional: OpenAPI says "no auth, or a bearer token".
+OPTIONAL_AUTH: dict[str, object] = {"security": [{}, {"HTTPBearer": []}]}
+
 OptionalViewer = Annotated[Viewer | None, Depends(optional_viewer)]
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
