@@ -151,7 +151,10 @@ def start_server(url: str, port: int, log_path: Path) -> subprocess.Popen[bytes]
     args = [sys.executable, "-m", "dropbell.cli", "serve", "--port", str(port)]
     log = log_path.open("wb")  # the server writes to it until it stops
     return subprocess.Popen(
-        [*args, "--log-level", os.environ.get("LIVE_BENCH_LOG", "warning")], env=env, stdout=log, stderr=subprocess.STDOUT
+        [*args, "--log-level", os.environ.get("LIVE_BENCH_LOG", "warning")],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
 
 

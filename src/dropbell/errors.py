@@ -6,6 +6,7 @@ Handlers turn them (and FastAPI's own validation errors) into
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -130,17 +131,40 @@ def install_handlers(app: FastAPI) -> None:
         return error_response(422, "invalid", _describe(errors), details=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code
         response = error_response(exc.status_code, code, message)
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
         return response
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the API serves at this path, from the OpenAPI schema.
+
+    (Starlette names only the first matching route's methods, and GET and POST of one
+    path are separate routes here.)
+    """
+    patterns: list[tuple[re.Pattern[str], list[str]]] | None = getattr(
+        request.app.state, "allow_patterns", None
+    )
+    if patterns is None:
+        patterns = [
+            (
+                re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"),
+                [m.upper() for m in operations if m != "parameters"],
+            )
+            for path, operations in request.app.openapi()["paths"].items()
+        ]
+        request.app.state.allow_patterns = patterns
+    return sorted({m for rx, methods in patterns if rx.match(request.url.path) for m in methods})
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": code}
     for status, code in _HTTP_CODES.items()
-    if status in (400, 401, 403, 404, 409, 422, 429)
+    if status in (400, 401, 403, 404, 409, 413, 422, 429)
 }

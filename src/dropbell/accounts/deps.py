@@ -64,6 +64,10 @@ async def web_viewer(request: Request, session: Session, credentials: Bearer) ->
     return viewer
 
 
+# For routes where a token is optional: OpenAPI says "no auth, or a bearer token".
+OPTIONAL_AUTH: dict[str, object] = {"security": [{}, {"HTTPBearer": []}]}
+
+
 OptionalViewer = Annotated[Viewer | None, Depends(optional_viewer)]
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
 WebViewer = Annotated[Viewer | None, Depends(web_viewer)]

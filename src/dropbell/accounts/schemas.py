@@ -11,6 +11,9 @@ from dropbell.accounts.codes import COUNTRIES, LANGUAGES
 Platform = Literal["ios", "android", "web"]
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{3,30}$")
 _TIMEZONES = frozenset(available_timezones())
+# Codes are accepted in upper or lower case (US, us), and stored canonical (US, en).
+_COUNTRY_SPELLINGS = COUNTRIES | {c.lower() for c in COUNTRIES}
+_LANGUAGE_SPELLINGS = LANGUAGES | {lang.upper() for lang in LANGUAGES}
 
 
 def _username(value: str) -> str:
@@ -20,13 +23,13 @@ def _username(value: str) -> str:
 
 
 def _country(value: str) -> str:
-    if value.upper() not in COUNTRIES:
+    if value not in _COUNTRY_SPELLINGS:
         raise ValueError("an ISO 3166-1 alpha-2 country code, like US")
     return value.upper()
 
 
 def _language(value: str) -> str:
-    if value.lower() not in LANGUAGES:
+    if value not in _LANGUAGE_SPELLINGS:
         raise ValueError("an ISO 639-1 language code, like en")
     return value.lower()
 
@@ -37,10 +40,26 @@ def _timezone(value: str) -> str:
     return value
 
 
-Username = Annotated[str, Field(max_length=30), AfterValidator(_username)]
-Country = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_country)]
-Language = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_language)]
-TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
+# The JSON schema states the rules exactly (pattern, enums), so a client (or a fuzzer)
+# that follows the schema is never refused.
+Username = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9_]{3,30}$", examples=["maya_chen"]), AfterValidator(_username)
+]
+Country = Annotated[
+    str,
+    Field(json_schema_extra={"enum": sorted(_COUNTRY_SPELLINGS)}, examples=["US"]),
+    AfterValidator(_country),
+]
+Language = Annotated[
+    str,
+    Field(json_schema_extra={"enum": sorted(_LANGUAGE_SPELLINGS)}, examples=["en"]),
+    AfterValidator(_language),
+]
+TimeZone = Annotated[
+    str,
+    Field(json_schema_extra={"enum": sorted(_TIMEZONES)}, examples=["America/New_York"]),
+    AfterValidator(_timezone),
+]
 
 
 class AccountCreate(BaseModel):

@@ -5,7 +5,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from dropbell.accounts.deps import CurrentViewer, OptionalViewer, Session, WebViewer
+from dropbell.accounts.deps import (
+    OPTIONAL_AUTH,
+    CurrentViewer,
+    OptionalViewer,
+    Session,
+    WebViewer,
+)
 from dropbell.deps import AppClock, AppSettings
 from dropbell.drops import calendar, service, stats
 from dropbell.drops.schemas import DropCreate, DropOut, DropStats, DropUpdate, ShopSource
@@ -33,7 +39,7 @@ async def create_drop(
     return await service.present_one(session, clock, settings, drop, viewer)
 
 
-@router.get("", response_model=list[DropOut])
+@router.get("", response_model=list[DropOut], openapi_extra=OPTIONAL_AUTH)
 async def list_drops(
     request: Request,
     response: Response,
@@ -50,7 +56,7 @@ async def list_drops(
     return await service.present(session, clock, settings, drops, viewer)
 
 
-@router.get("/{drop_id}", response_model=DropOut)
+@router.get("/{drop_id}", response_model=DropOut, openapi_extra=OPTIONAL_AUTH)
 async def get_drop(
     drop_id: IdPath,
     viewer: OptionalViewer,
@@ -122,7 +128,7 @@ async def drop_stats(drop_id: IdPath, viewer: CurrentViewer, session: Session) -
     responses={200: {"content": {"text/calendar": {}}, "description": "An iCalendar file."}},
 )
 async def drop_calendar(
-    drop_id: int, session: Session, clock: AppClock, settings: AppSettings
+    drop_id: IdPath, session: Session, clock: AppClock, settings: AppSettings
 ) -> Response:
     """Add to calendar. Stable UID, SEQUENCE grows with each reschedule; cancelled → CANCELLED."""
     drop = await service.get_drop(session, drop_id)
@@ -150,6 +156,7 @@ async def drop_calendar(
     response_class=RedirectResponse,
     status_code=302,
     responses={302: {"description": "To the brand's shop; the click is recorded."}},
+    openapi_extra=OPTIONAL_AUTH,
 )
 async def shop(
     drop_id: IdPath,
