@@ -20,6 +20,7 @@ import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -197,6 +198,12 @@ def load(url: str, n: int, soon_in: float, live_in: float) -> datetime:
     return launch
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def _sleep_until(when: datetime) -> None:
     time.sleep(max(0.0, (when - datetime.now(UTC)).total_seconds()))
 
@@ -280,11 +287,14 @@ def restart_postgres() -> float:
     return time.monotonic() - started
 
 
-def pg_restart(server: str, subscribers: int, port: int = 8791) -> Outcome:
+def pg_restart(server: str, subscribers: int) -> Outcome:
     """Restart the PostgreSQL server in the middle of a fan-out; processes reconnect."""
     with scratch_database(server) as url, tempfile.TemporaryDirectory() as logdir:
         started = time.monotonic()
-        load(url, subscribers, soon_in=2.0, live_in=4.0 + subscribers / 20_000)
+        port = free_port()
+        # The soon fan-out must finish before the launch, restart and reconnects included
+        # (after the launch a soon notice is rightly never sent).
+        load(url, subscribers, soon_in=2.0, live_in=15.0 + subscribers / 20_000)
         cluster = Cluster(url, Path(logdir), fanout_batch_size=1000, job_lease_seconds=3)
         cluster.worker("worker0")
         cluster.worker("worker1")
@@ -326,10 +336,11 @@ def _get(url: str) -> str:
     return "no answer"
 
 
-def downtime(server: str, subscribers: int, port: int = 8792) -> Outcome:
+def downtime(server: str, subscribers: int) -> Outcome:
     """Stop the whole service across both reminder times, start it again."""
     with scratch_database(server) as url, tempfile.TemporaryDirectory() as logdir:
         started = time.monotonic()
+        port = free_port()
         launch = load(url, subscribers, soon_in=3.0, live_in=6.0)
         cluster = Cluster(url, Path(logdir), fanout_batch_size=5000)
         cluster.serve("api", port)
