@@ -18,7 +18,9 @@ BACKENDS = os.environ.get("DROPBELL_TEST_BACKENDS", "sqlite,postgresql").split("
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running while it is started,
+# so it must stop before any async test that may run after the browser tests.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[object]:
     try:
         from playwright.sync_api import sync_playwright
@@ -37,7 +39,7 @@ def playwright() -> Iterator[object]:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: object) -> Iterator[object]:
     browser = playwright.chromium.launch(  # type: ignore[attr-defined]
         executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -46,7 +48,7 @@ def browser(playwright: object) -> Iterator[object]:
     browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def devices(playwright: object) -> dict[str, dict[str, object]]:
     found = playwright.devices  # type: ignore[attr-defined]
     iphone, pixel = dict(found["iPhone 13"]), dict(found["Pixel 7"])
