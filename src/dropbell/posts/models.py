@@ -1,8 +1,21 @@
+"""Posts and what people do with them: like, repost, bookmark, share.
+
+Every counter on :class:`Post` equals the rows behind it: it moves only in the
+transaction that inserted or deleted such a row (see ``posts/service.py``).
+
+A repost is itself a row in ``posts`` (as a reblog is a status in Mastodon):
+``reblog_of_id`` points at the original, the author is the reposter and the
+text is empty. That puts reposts in the same id sequence as posts, so the
+public timeline is one index scan over ``posts.id`` and ``max_id`` means the
+same thing for a post and a repost.
+"""
+
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dropbell.db import Base, UTCDateTime
@@ -11,6 +24,25 @@ from dropbell.types import BigId
 
 class Post(Base):
     __tablename__ = "posts"
+    __table_args__ = (
+        # One repost per (post, reposter): repost is INSERT ... ON CONFLICT DO NOTHING.
+        # Also answers "did the viewer repost these?" and counts a post's reposts.
+        Index(
+            "uq_posts_reblog_of_id_author_id",
+            "reblog_of_id",
+            "author_id",
+            unique=True,
+            sqlite_where=sql("reblog_of_id IS NOT NULL"),
+            postgresql_where=sql("reblog_of_id IS NOT NULL"),
+        ),
+        # The public timeline: live posts and reposts, newest id first.
+        Index(
+            "ix_posts_timeline",
+            "id",
+            sqlite_where=sql("deleted_at IS NULL"),
+            postgresql_where=sql("deleted_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     author_id: Mapped[int] = mapped_column(
@@ -23,6 +55,14 @@ class Post(Base):
     repost_count: Mapped[int] = mapped_column(Integer, default=0)
     bookmark_count: Mapped[int] = mapped_column(Integer, default=0)
     share_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Set on a repost: the post it repeats. Never a repost of a repost.
+    reblog_of_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("posts.id", ondelete="CASCADE"), default=None
+    )
+
+    @property
+    def is_repost(self) -> bool:
+        return self.reblog_of_id is not None
 
 
 class PostTag(Base):
@@ -35,3 +75,54 @@ class PostTag(Base):
         BigId, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
     )
     tag: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class Like(Base):
+    """An account likes a post. Clustered on (post, account): one like each, cheap lookups."""
+
+    __tablename__ = "likes"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    post_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Bookmark(Base):
+    """A post an account saved for later; private to that account.
+
+    The id orders the account's bookmarks (newest first) and is the ``max_id``
+    cursor of ``GET /api/v1/bookmarks``.
+    """
+
+    __tablename__ = "bookmarks"
+    __table_args__ = (
+        UniqueConstraint("account_id", "post_id"),
+        Index("ix_bookmarks_account_id_id", "account_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    post_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("posts.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Share(Base):
+    """One tap on Share (by an account, or by someone not signed in)."""
+
+    __tablename__ = "post_shares"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    post_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("posts.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
