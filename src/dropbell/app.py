@@ -22,6 +22,7 @@ from dropbell.db import make_engine, make_sessionmaker
 from dropbell.drops.endpoints import router as drops_router
 from dropbell.drops.endpoints import shop_router
 from dropbell.notifications.endpoints import router as notifications_router
+from dropbell.posts.endpoints import router as posts_router
 from dropbell.reminders.scheduler import Scheduler
 from dropbell.web.pages import router as pages_router
 
@@ -83,6 +84,7 @@ def create_app(
     app.include_router(accounts_router)
     app.include_router(drops_router)
     app.include_router(notifications_router)
+    app.include_router(posts_router)
     app.include_router(shop_router)
     app.include_router(pages_router)
     if settings.test_hooks:

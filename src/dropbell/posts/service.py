@@ -1,0 +1,488 @@
+"""Posts: write, delete, like, repost, bookmark, share; the timeline, bookmarks and tag pages.
+
+Services flush; the request owns the transaction.
+
+Counters equal the rows behind them, also under concurrent toggles: every
+toggle is one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` or ``DELETE ...
+RETURNING``, and the counter moves (by one, in SQL, in the same transaction)
+only when that statement really changed a row. The counter ``UPDATE`` also
+re-checks that the post is not deleted, so a toggle racing a delete rolls
+back whole instead of leaving a row behind a deleted post.
+
+Acting on a repost's id (like, bookmark, repost, share...) acts on the
+original post, as in Mastodon.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    String,
+    delete,
+    literal,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from dropbell import dialect, errors
+from dropbell.accounts.models import Account
+from dropbell.accounts.schemas import BrandOut
+from dropbell.accounts.service import Viewer
+from dropbell.clock import Clock
+from dropbell.config import Settings
+from dropbell.drops import service as drops
+from dropbell.drops.models import Drop
+from dropbell.drops.schemas import DropOut
+from dropbell.notifications.models import Notification
+from dropbell.pagination import Page
+from dropbell.posts.models import Bookmark, Like, Post, PostTag, Share
+from dropbell.posts.schemas import PostCreate, PostOut, ShareOut, TagPage
+from dropbell.posts.tags import normalise_tag, parse_tags
+
+# -- reading one post --------------------------------------------------------------
+
+
+async def get_post(session: AsyncSession, post_id: int, *, for_update: bool = False) -> Post:
+    """The post (or repost) with this id; 404 if there is none or it was deleted."""
+    query = select(Post).where(Post.id == post_id, Post.deleted_at.is_(None))
+    if for_update:
+        query = query.with_for_update()
+    post = await session.scalar(query)
+    if post is None:
+        raise errors.NotFound("No such post.")
+    return post
+
+
+async def get_original(session: AsyncSession, post_id: int) -> Post:
+    """The post with this id, or the post it reposts: what an action on ``post_id`` acts on."""
+    post = await get_post(session, post_id)
+    if post.reblog_of_id is not None:
+        post = await get_post(session, post.reblog_of_id)
+    return post
+
+
+# -- writing and deleting ---------------------------------------------------------
+
+
+async def create_post(
+    session: AsyncSession, clock: Clock, viewer: Viewer, data: PostCreate
+) -> Post:
+    """Publish a post; its hashtags are parsed from the text and stored normalised."""
+    post = Post(
+        author_id=viewer.account.id,
+        text=data.text,
+        created_at=clock.now(),
+        like_count=0,
+        repost_count=0,
+        bookmark_count=0,
+        share_count=0,
+    )
+    session.add(post)
+    await session.flush()
+    session.add_all(PostTag(post_id=post.id, tag=tag) for tag in parse_tags(data.text))
+    await session.flush()
+    return post
+
+
+async def delete_post(session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int) -> Post:
+    """Delete the caller's own post; returns it as it was. Deleting a repost undoes it.
+
+    The post disappears from the timeline, tag pages and bookmarks (and so do
+    its reposts); GET answers 404 from now on. A drop's announcement post goes
+    with its drop only (409 ``drop_post``).
+    """
+    post = await get_post(session, post_id, for_update=True)
+    if post.author_id != viewer.account.id:
+        raise errors.NotAuthor()
+    if post.reblog_of_id is not None:
+        await unrepost(session, viewer, post.reblog_of_id)
+        return post
+    if await session.scalar(select(Drop.id).where(Drop.post_id == post.id)) is not None:
+        raise errors.DropPost()
+    post.deleted_at = clock.now()
+    await session.execute(delete(PostTag).where(PostTag.post_id == post.id))
+    await session.execute(
+        delete(Post)
+        .where(Post.reblog_of_id == post.id)
+        .execution_options(synchronize_session=False)
+    )
+    post.repost_count = 0  # the rows behind it are gone
+    await session.flush()
+    return post
+
+
+# -- toggles ------------------------------------------------------------------------
+
+
+async def _bump(
+    session: AsyncSession, post_id: int, counter: InstrumentedAttribute[int], delta: int
+) -> Post:
+    """Move a counter of a live post, in SQL; 404 (so a rollback) if it was deleted meanwhile."""
+    post = await session.scalar(
+        update(Post)
+        .where(Post.id == post_id, Post.deleted_at.is_(None))
+        .values({counter: counter + delta})
+        .returning(Post)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    )
+    if post is None:
+        raise errors.NotFound("No such post.")
+    return post
+
+
+async def _changed(session: AsyncSession, statement: Any) -> bool:
+    """Run an INSERT/DELETE ... RETURNING; True if it touched a row."""
+    return (await session.execute(statement)).first() is not None
+
+
+async def _notify(
+    session: AsyncSession, clock: Clock, kind: str, post: Post, viewer: Viewer
+) -> None:
+    """Tell the author (never of their own action; at most once per actor, post and kind)."""
+    if post.author_id == viewer.account.id:
+        return
+    await session.execute(
+        dialect.insert(session, Notification)
+        .values(
+            account_id=post.author_id,
+            type=kind,
+            post_id=post.id,
+            actor_id=viewer.account.id,
+            created_at=clock.now(),
+        )
+        # uq_notifications_social: like, unlike, like again notifies once.
+        .on_conflict_do_nothing()
+    )
+
+
+async def like(session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int) -> Post:
+    """Like a post. Idempotent. The author is told (once), unless it is their own post."""
+    post = await get_original(session, post_id)
+    inserted = await _changed(
+        session,
+        dialect.insert(session, Like)
+        .values(post_id=post.id, account_id=viewer.account.id, created_at=clock.now())
+        .on_conflict_do_nothing()
+        .returning(Like.post_id),
+    )
+    if inserted:
+        post = await _bump(session, post.id, Post.like_count, +1)
+        await _notify(session, clock, "like", post, viewer)
+    return post
+
+
+async def unlike(session: AsyncSession, viewer: Viewer, post_id: int) -> Post:
+    """Take a like back. Idempotent."""
+    post = await get_original(session, post_id)
+    deleted = await _changed(
+        session,
+        delete(Like)
+        .where(Like.post_id == post.id, Like.account_id == viewer.account.id)
+        .returning(Like.post_id),
+    )
+    if deleted:
+        post = await _bump(session, post.id, Post.like_count, -1)
+    return post
+
+
+async def repost(session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int) -> Post:
+    """Repost to the public timeline. Idempotent. The author is told (once), unless it is theirs."""
+    post = await get_original(session, post_id)
+    inserted = await _changed(
+        session,
+        dialect.insert(session, Post)
+        .values(
+            author_id=viewer.account.id,
+            text="",
+            created_at=clock.now(),
+            reblog_of_id=post.id,
+            like_count=0,
+            repost_count=0,
+            bookmark_count=0,
+            share_count=0,
+        )
+        # uq_posts_reblog_of_id_author_id: one repost per account and post.
+        .on_conflict_do_nothing()
+        .returning(Post.id),
+    )
+    if inserted:
+        post = await _bump(session, post.id, Post.repost_count, +1)
+        await _notify(session, clock, "repost", post, viewer)
+    return post
+
+
+async def unrepost(session: AsyncSession, viewer: Viewer, post_id: int) -> Post:
+    """Undo a repost (it leaves the timeline). Idempotent."""
+    post = await get_original(session, post_id)
+    deleted = await _changed(
+        session,
+        delete(Post)
+        .where(Post.reblog_of_id == post.id, Post.author_id == viewer.account.id)
+        .returning(Post.id)
+        .execution_options(synchronize_session=False),
+    )
+    if deleted:
+        post = await _bump(session, post.id, Post.repost_count, -1)
+    return post
+
+
+async def bookmark(session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int) -> Post:
+    """Save a post to the caller's private bookmarks. Idempotent."""
+    post = await get_original(session, post_id)
+    inserted = await _changed(
+        session,
+        dialect.insert(session, Bookmark)
+        .values(account_id=viewer.account.id, post_id=post.id, created_at=clock.now())
+        .on_conflict_do_nothing()
+        .returning(Bookmark.id),
+    )
+    if inserted:
+        post = await _bump(session, post.id, Post.bookmark_count, +1)
+    return post
+
+
+async def unbookmark(session: AsyncSession, viewer: Viewer, post_id: int) -> Post:
+    """Remove a post from the caller's bookmarks. Idempotent."""
+    post = await get_original(session, post_id)
+    deleted = await _changed(
+        session,
+        delete(Bookmark)
+        .where(Bookmark.account_id == viewer.account.id, Bookmark.post_id == post.id)
+        .returning(Bookmark.id),
+    )
+    if deleted:
+        post = await _bump(session, post.id, Post.bookmark_count, -1)
+    return post
+
+
+async def share(
+    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer | None, post_id: int
+) -> ShareOut:
+    """Count one share (every call counts) and hand out the post's link."""
+    post = await get_original(session, post_id)
+    session.add(
+        Share(
+            post_id=post.id,
+            account_id=viewer.account.id if viewer else None,
+            created_at=clock.now(),
+        )
+    )
+    await session.flush()
+    await _bump(session, post.id, Post.share_count, +1)
+    return ShareOut(url=post_url(settings, post.id))
+
+
+# -- lists --------------------------------------------------------------------------
+
+
+async def public_timeline(session: AsyncSession, page: Page) -> list[Post]:
+    """Live posts and reposts, newest first (``limit + 1`` rows, see Page.trim).
+
+    One backward scan of ``ix_posts_timeline``; ``max_id`` is a post or repost id.
+    """
+    query = (
+        select(Post).where(Post.deleted_at.is_(None)).order_by(Post.id.desc()).limit(page.limit + 1)
+    )
+    if page.max_id is not None:
+        query = query.where(Post.id < page.max_id)
+    return list(await session.scalars(query))
+
+
+async def bookmarks(session: AsyncSession, viewer: Viewer, page: Page) -> list[tuple[int, Post]]:
+    """The caller's bookmarks as (bookmark id, post), newest bookmark first (``limit + 1``).
+
+    ``max_id`` is a bookmark id (the one in the ``Link`` header), not a post id.
+    """
+    query = (
+        select(Bookmark.id, Post)
+        .join(Post, Post.id == Bookmark.post_id)
+        .where(Bookmark.account_id == viewer.account.id, Post.deleted_at.is_(None))
+        .order_by(Bookmark.id.desc())
+        .limit(page.limit + 1)
+    )
+    if page.max_id is not None:
+        query = query.where(Bookmark.id < page.max_id)
+    return [(bookmark_id, post) for bookmark_id, post in (await session.execute(query)).all()]
+
+
+def tag_from_path(raw: str) -> str:
+    """The normal form of a tag given in a URL (``#`` optional); 422 if it is not a hashtag."""
+    try:
+        return normalise_tag(raw)
+    except ValueError as exc:
+        raise errors.Invalid(f"tag: {exc}") from None
+
+
+async def drop_for_tag(session: AsyncSession, tag: str) -> Drop | None:
+    return await session.scalar(select(Drop).where(Drop.tag == tag))
+
+
+async def tagged(session: AsyncSession, tag: str, page: Page) -> list[Post]:
+    """Live posts carrying ``tag`` (normalised), newest first (``limit + 1`` rows).
+
+    A backward range scan of ``ix_post_tags_tag_post_id`` joined to posts by key.
+    """
+    query = (
+        select(Post)
+        .join(PostTag, PostTag.post_id == Post.id)
+        .where(PostTag.tag == tag, Post.deleted_at.is_(None))
+        .order_by(PostTag.post_id.desc())
+        .limit(page.limit + 1)
+    )
+    if page.max_id is not None:
+        query = query.where(PostTag.post_id < page.max_id)
+    return list(await session.scalars(query))
+
+
+async def tag_page(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    raw_tag: str,
+    page: Page,
+    viewer: Viewer | None,
+) -> tuple[TagPage, bool]:
+    """A tag's page as the viewer sees it, and whether older posts exist (for ``Link``).
+
+    422 if ``raw_tag`` is not a hashtag; a hashtag nobody used gives an empty page.
+    """
+    tag = tag_from_path(raw_tag)
+    posts, more = page.trim(await tagged(session, tag, page))
+    drop = await drop_for_tag(session, tag)
+    shown = TagPage(
+        tag=tag,
+        drop=await drops.present_one(session, clock, settings, drop, viewer) if drop else None,
+        posts=await present(session, clock, settings, posts, viewer),
+    )
+    return shown, more
+
+
+# -- how posts look to a viewer -----------------------------------------------------
+
+
+def post_url(settings: Settings, post_id: int) -> str:
+    return f"{settings.public_url.rstrip('/')}/posts/{post_id}"
+
+
+def _ordered_tags(text: str, tags: set[str]) -> list[str]:
+    """Stored tags in the order they appear in the text (any others after, sorted)."""
+    in_text = [t for t in parse_tags(text) if t in tags]
+    return in_text + sorted(tags - set(in_text))
+
+
+async def _viewer_flags(
+    session: AsyncSession, viewer: Viewer | None, post_ids: Sequence[int]
+) -> set[tuple[str, int]]:
+    """{("liked"|"reposted"|"bookmarked", post_id)} for the viewer, in one query."""
+    if viewer is None or not post_ids:
+        return set()
+    me = viewer.account.id
+
+    def kind(name: str) -> ColumnElement[str]:
+        return literal(name, String).label("kind")
+
+    query: CompoundSelect[str, int] = union_all(
+        select(kind("liked"), Like.post_id.label("post_id")).where(
+            Like.account_id == me, Like.post_id.in_(post_ids)
+        ),
+        select(kind("reposted"), Post.reblog_of_id.label("post_id")).where(
+            Post.reblog_of_id.in_(post_ids), Post.author_id == me
+        ),
+        select(kind("bookmarked"), Bookmark.post_id.label("post_id")).where(
+            Bookmark.account_id == me, Bookmark.post_id.in_(post_ids)
+        ),
+    )
+    return {(name, post_id) for name, post_id in (await session.execute(query)).all()}
+
+
+async def present(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    posts: Sequence[Post],
+    viewer: Viewer | None,
+) -> list[PostOut]:
+    """Posts as the viewer sees them, in a fixed number of queries whatever their number.
+
+    At most: the reposted originals, the authors, the tags, the drops (and what
+    drops.present needs), and the viewer's likes/reposts/bookmarks in one union.
+    """
+    if not posts:
+        return []
+    originals = {p.id: p for p in posts if p.reblog_of_id is None}
+    wanted = {p.reblog_of_id for p in posts if p.reblog_of_id is not None} - originals.keys()
+    if wanted:
+        originals.update(
+            (p.id, p) for p in await session.scalars(select(Post).where(Post.id.in_(wanted)))
+        )
+    ids = list(originals)
+    author_ids = {p.author_id for p in posts} | {p.author_id for p in originals.values()}
+    authors = {
+        row.id: BrandOut(id=row.id, username=row.username, display_name=row.display_name)
+        for row in await session.execute(
+            select(Account.id, Account.username, Account.display_name).where(
+                Account.id.in_(author_ids)
+            )
+        )
+    }
+    tags: dict[int, set[str]] = {}
+    for post_id, tag in await session.execute(
+        select(PostTag.post_id, PostTag.tag).where(PostTag.post_id.in_(ids))
+    ):
+        tags.setdefault(post_id, set()).add(tag)
+    drop_rows = list(await session.scalars(select(Drop).where(Drop.post_id.in_(ids))))
+    drop_of: dict[int, DropOut] = {
+        shown.post_id: shown
+        for shown in await drops.present(session, clock, settings, drop_rows, viewer)
+    }
+    flags = await _viewer_flags(session, viewer, ids)
+
+    def render(post: Post) -> PostOut:
+        return PostOut(
+            id=post.id,
+            author=authors[post.author_id],
+            text=post.text,
+            tags=_ordered_tags(post.text, tags.get(post.id, set())),
+            created_at=post.created_at,
+            drop=drop_of.get(post.id),
+            like_count=post.like_count,
+            repost_count=post.repost_count,
+            bookmark_count=post.bookmark_count,
+            share_count=post.share_count,
+            liked=("liked", post.id) in flags,
+            reposted=("reposted", post.id) in flags,
+            bookmarked=("bookmarked", post.id) in flags,
+            url=post_url(settings, post.id),
+        )
+
+    rendered = {post_id: render(post) for post_id, post in originals.items()}
+    out = []
+    for post in posts:
+        if post.reblog_of_id is None:
+            out.append(rendered[post.id])
+            continue
+        original = rendered[post.reblog_of_id]
+        out.append(
+            original.model_copy(
+                update={
+                    "id": post.id,
+                    "author": authors[post.author_id],
+                    "created_at": post.created_at,
+                    "reblog": original,
+                }
+            )
+        )
+    return out
+
+
+async def present_one(
+    session: AsyncSession, clock: Clock, settings: Settings, post: Post, viewer: Viewer | None
+) -> PostOut:
+    return (await present(session, clock, settings, [post], viewer))[0]
