@@ -132,6 +132,11 @@ async def test_deleting_your_repost_undoes_it(api: Api) -> None:
     assert (await delete(api, carol, repost_id)).status_code == 403
     r = await delete(api, bob, repost_id)
     assert r.status_code == 200, r.text
+    assert (r.json()["id"], r.json()["reposted"], r.json()["repost_count"]) == (
+        original["id"],
+        False,
+        0,
+    )
     assert [p["id"] for p in await walk(api, "/api/v1/timelines/public")] == [original["id"]]
     after = (await get(api, bob, original["id"])).json()
     assert after["repost_count"] == 0

@@ -19,7 +19,6 @@ from dropbell.notifications.models import DROP_TYPES, DropOpen, Notification
 from dropbell.notifications.schemas import NotificationOut
 from dropbell.pagination import Page
 from dropbell.posts import service as posts
-from dropbell.posts.models import Post
 
 
 async def list_for(
@@ -116,15 +115,7 @@ async def present(
         else {}
     )
     post_ids = {n.post_id for n in rows if n.post_id is not None}
-    post_rows = (
-        list(
-            await session.scalars(
-                select(Post).where(Post.id.in_(post_ids), Post.deleted_at.is_(None))
-            )
-        )
-        if post_ids
-        else []
-    )
+    post_rows = await posts.load(session, post_ids)
     shown_posts = {
         p.id: p for p in await posts.present(session, clock, settings, post_rows, viewer)
     }

@@ -53,7 +53,7 @@ async def delete_post(
 ) -> PostOut:
     """Delete your own post; returns it as it was. 403 `not_author` for someone else's post,
     409 `drop_post` for a drop's announcement (it goes with the drop). Deleting your
-    repost undoes it."""
+    repost undoes it and returns the original post."""
     post = await service.delete_post(session, clock, viewer, post_id)
     return await service.present_one(session, clock, settings, post, viewer)
 

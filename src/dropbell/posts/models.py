@@ -13,13 +13,18 @@ same thing for a post and a repost.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy import text as sql
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dropbell.db import Base, UTCDateTime
 from dropbell.types import BigId
+
+if TYPE_CHECKING:
+    from dropbell.accounts.models import Account
+    from dropbell.drops.models import Drop
 
 
 class Post(Base):
@@ -58,6 +63,16 @@ class Post(Base):
     # Set on a repost: the post it repeats. Never a repost of a repost.
     reblog_of_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("posts.id", ondelete="CASCADE"), default=None
+    )
+
+    # Loaded only on purpose (posts.service.DETAILS), never lazily behind a loop.
+    author: Mapped[Account] = relationship(lazy="raise", foreign_keys=[author_id])
+    reblog_of: Mapped[Post | None] = relationship(
+        lazy="raise", remote_side=[id], foreign_keys=[reblog_of_id]
+    )
+    # The drop this post announces, if any (drops.post_id).
+    drop: Mapped[Drop | None] = relationship(
+        lazy="raise", primaryjoin="Drop.post_id == Post.id", uselist=False, viewonly=True
     )
 
     @property

@@ -15,7 +15,8 @@ original post, as in Mastodon.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -23,16 +24,18 @@ from sqlalchemy import (
     CompoundSelect,
     String,
     delete,
+    inspect,
     literal,
+    null,
     select,
+    type_coerce,
     union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, joinedload
 
 from dropbell import dialect, errors
-from dropbell.accounts.models import Account
 from dropbell.accounts.schemas import BrandOut
 from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
@@ -45,6 +48,17 @@ from dropbell.pagination import Page
 from dropbell.posts.models import Bookmark, Like, Post, PostTag, Share
 from dropbell.posts.schemas import PostCreate, PostOut, ShareOut, TagPage
 from dropbell.posts.tags import normalise_tag, parse_tags
+from dropbell.types import BigId
+
+# Load these with every list of posts: authors, drops and reposted originals come in the
+# same query (joined by key), so rendering a page adds no query per post.
+_reblog = joinedload(Post.reblog_of)
+DETAILS = (
+    joinedload(Post.author),
+    joinedload(Post.drop),
+    _reblog.joinedload(Post.author),
+    _reblog.joinedload(Post.drop),
+)
 
 # -- reading one post --------------------------------------------------------------
 
@@ -92,7 +106,9 @@ async def create_post(
 
 
 async def delete_post(session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int) -> Post:
-    """Delete the caller's own post; returns it as it was. Deleting a repost undoes it.
+    """Delete the caller's own post; returns it as it was.
+
+    Deleting one's repost undoes it (as unrepost does) and returns the original.
 
     The post disappears from the timeline, tag pages and bookmarks (and so do
     its reposts); GET answers 404 from now on. A drop's announcement post goes
@@ -102,8 +118,7 @@ async def delete_post(session: AsyncSession, clock: Clock, viewer: Viewer, post_
     if post.author_id != viewer.account.id:
         raise errors.NotAuthor()
     if post.reblog_of_id is not None:
-        await unrepost(session, viewer, post.reblog_of_id)
-        return post
+        return await unrepost(session, viewer, post.reblog_of_id)
     if await session.scalar(select(Drop.id).where(Drop.post_id == post.id)) is not None:
         raise errors.DropPost()
     post.deleted_at = clock.now()
@@ -288,7 +303,11 @@ async def public_timeline(session: AsyncSession, page: Page) -> list[Post]:
     One backward scan of ``ix_posts_timeline``; ``max_id`` is a post or repost id.
     """
     query = (
-        select(Post).where(Post.deleted_at.is_(None)).order_by(Post.id.desc()).limit(page.limit + 1)
+        select(Post)
+        .where(Post.deleted_at.is_(None))
+        .order_by(Post.id.desc())
+        .limit(page.limit + 1)
+        .options(*DETAILS)
     )
     if page.max_id is not None:
         query = query.where(Post.id < page.max_id)
@@ -306,6 +325,7 @@ async def bookmarks(session: AsyncSession, viewer: Viewer, page: Page) -> list[t
         .where(Bookmark.account_id == viewer.account.id, Post.deleted_at.is_(None))
         .order_by(Bookmark.id.desc())
         .limit(page.limit + 1)
+        .options(*DETAILS)
     )
     if page.max_id is not None:
         query = query.where(Bookmark.id < page.max_id)
@@ -335,6 +355,7 @@ async def tagged(session: AsyncSession, tag: str, page: Page) -> list[Post]:
         .where(PostTag.tag == tag, Post.deleted_at.is_(None))
         .order_by(PostTag.post_id.desc())
         .limit(page.limit + 1)
+        .options(*DETAILS)
     )
     if page.max_id is not None:
         query = query.where(PostTag.post_id < page.max_id)
@@ -356,12 +377,14 @@ async def tag_page(
     tag = tag_from_path(raw_tag)
     posts, more = page.trim(await tagged(session, tag, page))
     drop = await drop_for_tag(session, tag)
-    shown = TagPage(
-        tag=tag,
-        drop=await drops.present_one(session, clock, settings, drop, viewer) if drop else None,
-        posts=await present(session, clock, settings, posts, viewer),
-    )
-    return shown, more
+    shown_posts = await present(session, clock, settings, posts, viewer)
+    shown_drop = None
+    if drop is not None:  # as its announcement post on this page shows it, if it is there
+        on_page = (p.drop for p in shown_posts if p.drop is not None and p.drop.id == drop.id)
+        shown_drop = next(on_page, None) or await drops.present_one(
+            session, clock, settings, drop, viewer
+        )
+    return TagPage(tag=tag, drop=shown_drop, posts=shown_posts), more
 
 
 # -- how posts look to a viewer -----------------------------------------------------
@@ -377,29 +400,74 @@ def _ordered_tags(text: str, tags: set[str]) -> list[str]:
     return in_text + sorted(tags - set(in_text))
 
 
-async def _viewer_flags(
-    session: AsyncSession, viewer: Viewer | None, post_ids: Sequence[int]
-) -> set[tuple[str, int]]:
-    """{("liked"|"reposted"|"bookmarked", post_id)} for the viewer, in one query."""
-    if viewer is None or not post_ids:
-        return set()
-    me = viewer.account.id
+@dataclass
+class _Facts:
+    """The small facts about a page of posts: their tags and what the viewer did to them."""
+
+    tags: dict[int, set[str]] = field(default_factory=dict)
+    liked: set[int] = field(default_factory=set)
+    reposted: set[int] = field(default_factory=set)
+    bookmarked: set[int] = field(default_factory=set)
+
+
+async def _facts(session: AsyncSession, viewer: Viewer | None, post_ids: Sequence[int]) -> _Facts:
+    """Tags, and the viewer's likes, reposts and bookmarks of ``post_ids``, in one round trip.
+
+    A UNION ALL of index lookups: rows are (kind, post_id, tag or NULL).
+    """
+    facts = _Facts()
+    if not post_ids:
+        return facts
 
     def kind(name: str) -> ColumnElement[str]:
         return literal(name, String).label("kind")
 
-    query: CompoundSelect[str, int] = union_all(
-        select(kind("liked"), Like.post_id.label("post_id")).where(
-            Like.account_id == me, Like.post_id.in_(post_ids)
-        ),
-        select(kind("reposted"), Post.reblog_of_id.label("post_id")).where(
-            Post.reblog_of_id.in_(post_ids), Post.author_id == me
-        ),
-        select(kind("bookmarked"), Bookmark.post_id.label("post_id")).where(
-            Bookmark.account_id == me, Bookmark.post_id.in_(post_ids)
-        ),
-    )
-    return {(name, post_id) for name, post_id in (await session.execute(query)).all()}
+    no_tag = null().cast(String).label("tag")
+    parts = [
+        select(kind("tag"), PostTag.post_id.label("post_id"), PostTag.tag.label("tag")).where(
+            PostTag.post_id.in_(post_ids)
+        )
+    ]
+    if viewer is not None:
+        me = viewer.account.id
+        parts += [
+            select(kind("liked"), Like.post_id, no_tag).where(
+                Like.account_id == me, Like.post_id.in_(post_ids)
+            ),
+            select(kind("reposted"), type_coerce(Post.reblog_of_id, BigId), no_tag).where(
+                Post.reblog_of_id.in_(post_ids), Post.author_id == me
+            ),
+            select(kind("bookmarked"), Bookmark.post_id, no_tag).where(
+                Bookmark.account_id == me, Bookmark.post_id.in_(post_ids)
+            ),
+        ]
+    query: CompoundSelect[str, int, str] = union_all(*parts)
+    for name, post_id, tag in (await session.execute(query)).all():
+        if name == "tag":
+            facts.tags.setdefault(post_id, set()).add(tag)
+        else:
+            getattr(facts, name).add(post_id)
+    return facts
+
+
+async def _with_details(session: AsyncSession, posts: Sequence[Post]) -> None:
+    """Make sure every post has DETAILS loaded: one query for those that lack them."""
+    lacking = [p.id for p in posts if "author" in inspect(p).unloaded]
+    if lacking:
+        await session.scalars(
+            select(Post)
+            .where(Post.id.in_(lacking))
+            .options(*DETAILS)
+            .execution_options(populate_existing=True)
+        )
+
+
+async def load(session: AsyncSession, post_ids: Collection[int]) -> list[Post]:
+    """The live posts among ``post_ids``, with DETAILS, in one query (any order)."""
+    if not post_ids:
+        return []
+    query = select(Post).where(Post.id.in_(post_ids), Post.deleted_at.is_(None))
+    return list(await session.scalars(query.options(*DETAILS)))
 
 
 async def present(
@@ -411,54 +479,43 @@ async def present(
 ) -> list[PostOut]:
     """Posts as the viewer sees them, in a fixed number of queries whatever their number.
 
-    At most: the reposted originals, the authors, the tags, the drops (and what
-    drops.present needs), and the viewer's likes/reposts/bookmarks in one union.
+    Posts loaded with DETAILS (every list here) bring their authors, drops and
+    reposted originals; then one query for the tags and the viewer's likes,
+    reposts and bookmarks, and drops.present's two if a drop is on the page.
     """
     if not posts:
         return []
-    originals = {p.id: p for p in posts if p.reblog_of_id is None}
-    wanted = {p.reblog_of_id for p in posts if p.reblog_of_id is not None} - originals.keys()
-    if wanted:
-        originals.update(
-            (p.id, p) for p in await session.scalars(select(Post).where(Post.id.in_(wanted)))
-        )
-    ids = list(originals)
-    author_ids = {p.author_id for p in posts} | {p.author_id for p in originals.values()}
-    authors = {
-        row.id: BrandOut(id=row.id, username=row.username, display_name=row.display_name)
-        for row in await session.execute(
-            select(Account.id, Account.username, Account.display_name).where(
-                Account.id.in_(author_ids)
-            )
-        )
-    }
-    tags: dict[int, set[str]] = {}
-    for post_id, tag in await session.execute(
-        select(PostTag.post_id, PostTag.tag).where(PostTag.post_id.in_(ids))
-    ):
-        tags.setdefault(post_id, set()).add(tag)
-    drop_rows = list(await session.scalars(select(Drop).where(Drop.post_id.in_(ids))))
+    await _with_details(session, posts)
+    originals: dict[int, Post] = {}
+    for post in posts:
+        shown = post.reblog_of or post
+        originals[shown.id] = shown
+    facts = await _facts(session, viewer, list(originals))
+    drop_rows = [p.drop for p in originals.values() if p.drop is not None]
     drop_of: dict[int, DropOut] = {
         shown.post_id: shown
         for shown in await drops.present(session, clock, settings, drop_rows, viewer)
     }
-    flags = await _viewer_flags(session, viewer, ids)
+
+    def author(post: Post) -> BrandOut:
+        a = post.author
+        return BrandOut(id=a.id, username=a.username, display_name=a.display_name)
 
     def render(post: Post) -> PostOut:
         return PostOut(
             id=post.id,
-            author=authors[post.author_id],
+            author=author(post),
             text=post.text,
-            tags=_ordered_tags(post.text, tags.get(post.id, set())),
+            tags=_ordered_tags(post.text, facts.tags.get(post.id, set())),
             created_at=post.created_at,
             drop=drop_of.get(post.id),
             like_count=post.like_count,
             repost_count=post.repost_count,
             bookmark_count=post.bookmark_count,
             share_count=post.share_count,
-            liked=("liked", post.id) in flags,
-            reposted=("reposted", post.id) in flags,
-            bookmarked=("bookmarked", post.id) in flags,
+            liked=post.id in facts.liked,
+            reposted=post.id in facts.reposted,
+            bookmarked=post.id in facts.bookmarked,
             url=post_url(settings, post.id),
         )
 
@@ -468,17 +525,14 @@ async def present(
         if post.reblog_of_id is None:
             out.append(rendered[post.id])
             continue
-        original = rendered[post.reblog_of_id]
-        out.append(
-            original.model_copy(
-                update={
-                    "id": post.id,
-                    "author": authors[post.author_id],
-                    "created_at": post.created_at,
-                    "reblog": original,
-                }
-            )
-        )
+        reblog = rendered[post.reblog_of_id]
+        as_repost = {
+            "id": post.id,
+            "author": author(post),
+            "created_at": post.created_at,
+            "reblog": reblog,
+        }
+        out.append(reblog.model_copy(update=as_repost))
     return out
 
 
