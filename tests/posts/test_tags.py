@@ -97,14 +97,17 @@ async def test_tag_pages_are_keyset_paged_and_skip_deleted_posts(api: Api) -> No
     assert [p["id"] for p in body["posts"]] == expected[:3]
     assert url is not None and f"max_id={expected[2]}" in url
     seen = [p["id"] for p in body["posts"]]
+    sizes = [len(body["posts"])]
     while url is not None:
         await post(api, alice, "#kicks arriving meanwhile")  # newer: not on later pages
         r = await api.client.get(url)
         assert r.status_code == 200
         assert r.json()["tag"] == "kicks"
         seen += [p["id"] for p in r.json()["posts"]]
+        sizes.append(len(r.json()["posts"]))
         url = next_link(r)
     assert seen == expected
+    assert sizes == [3, 3, 2]  # full pages: the deleted post leaves no hole
 
 
 async def test_a_cancelled_drops_post_stays_and_shows_the_drop_cancelled(api: Api) -> None:

@@ -347,18 +347,28 @@ async def drop_for_tag(session: AsyncSession, tag: str) -> Drop | None:
 async def tagged(session: AsyncSession, tag: str, page: Page) -> list[Post]:
     """Live posts carrying ``tag`` (normalised), newest first (``limit + 1`` rows).
 
-    A backward range scan of ``ix_post_tags_tag_post_id`` joined to posts by key.
+    The page's ids come first from a backward range scan of
+    ``ix_post_tags_tag_post_id`` (limited there), then the posts by key: a plan
+    no planner estimate can turn into a walk over all posts. Deleting a post
+    deletes its tags, so the page is never short; the ``deleted_at`` test is a
+    safety net.
     """
-    query = (
-        select(Post)
-        .join(PostTag, PostTag.post_id == Post.id)
-        .where(PostTag.tag == tag, Post.deleted_at.is_(None))
+    ids = (
+        select(PostTag.post_id)
+        .where(PostTag.tag == tag)
         .order_by(PostTag.post_id.desc())
         .limit(page.limit + 1)
-        .options(*DETAILS)
     )
     if page.max_id is not None:
-        query = query.where(PostTag.post_id < page.max_id)
+        ids = ids.where(PostTag.post_id < page.max_id)
+    on_page = ids.subquery("on_page")
+    query = (
+        select(Post)
+        .join(on_page, on_page.c.post_id == Post.id)
+        .where(Post.deleted_at.is_(None))
+        .order_by(Post.id.desc())
+        .options(*DETAILS)
+    )
     return list(await session.scalars(query))
 
 
