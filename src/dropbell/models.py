@@ -4,7 +4,7 @@ from dropbell.accounts.models import AccessToken, Account, ShopDomain
 from dropbell.db import Base
 from dropbell.drops.models import Drop, ShopClick
 from dropbell.notifications.models import DropOpen, Notification
-from dropbell.posts.models import Bookmark, Like, Post, PostTag, Share
+from dropbell.posts.models import Bookmark, Like, Post, PostTag, Repost, Share
 from dropbell.reminders.models import Delivery, Reminder, ReminderJob
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "PostTag",
     "Reminder",
     "ReminderJob",
+    "Repost",
     "Share",
     "ShopClick",
     "ShopDomain",

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from dropbell.notifications.models import Notification
-from dropbell.posts.models import Bookmark, Like, Post
+from dropbell.posts.models import Bookmark, Like, Post, Repost
 from tests.helpers import Api, User
-from tests.posts.helpers import act, get, post
+from tests.posts.helpers import act, get, post, walk
 
 pytestmark = pytest.mark.anyio
 
@@ -28,9 +28,17 @@ async def _rows(api: Api, post_id: int) -> dict[str, int]:
 
         return {
             "like_count": await count(select(func.count()).where(Like.post_id == post_id)),
-            "repost_count": await count(select(func.count()).where(Post.reblog_of_id == post_id)),
+            "repost_count": await count(select(func.count()).where(Repost.reblog_of_id == post_id)),
             "bookmark_count": await count(select(func.count()).where(Bookmark.post_id == post_id)),
         }
+
+
+async def _stray_timeline_entries(api: Api) -> int:
+    """Rows in posts made for a repost that no longer (or never) had one: must be none."""
+    async with api.app.state.sessionmaker() as session:
+        linked = select(Repost.post_id)
+        stray = select(func.count()).where(Post.text == "", Post.id.not_in(linked))
+        return int(await session.scalar(stray) or 0)
 
 
 async def _counts(api: Api, post_id: int) -> dict[str, int]:
@@ -55,6 +63,7 @@ async def test_duplicate_toggles_at_once_count_once_and_notify_once(api: Api) ->
     expected = {"like_count": USERS, "repost_count": USERS, "bookmark_count": 0}
     assert await _counts(api, p["id"]) == expected
     assert await _rows(api, p["id"]) == expected
+    assert await _stray_timeline_entries(api) == 0
     async with api.app.state.sessionmaker() as session:
         notified = await session.scalar(
             select(func.count()).where(Notification.account_id == author.id)
@@ -86,6 +95,9 @@ async def test_many_clients_toggling_leave_counts_equal_to_rows(api: Api) -> Non
 
     assert await _counts(api, p["id"]) == final
     assert await _rows(api, p["id"]) == final
+    assert await _stray_timeline_entries(api) == 0
+    timeline = await walk(api, "/api/v1/timelines/public", limit=80)
+    assert len(timeline) == 1 + final["repost_count"]
 
 
 async def test_a_client_racing_itself_still_leaves_counts_equal_to_rows(api: Api) -> None:
@@ -104,4 +116,5 @@ async def test_a_client_racing_itself_still_leaves_counts_equal_to_rows(api: Api
 
     counts = await _counts(api, p["id"])
     assert counts == await _rows(api, p["id"])
+    assert await _stray_timeline_entries(api) == 0
     assert all(0 <= n <= USERS for n in counts.values())

@@ -3,11 +3,11 @@
 Every counter on :class:`Post` equals the rows behind it: it moves only in the
 transaction that inserted or deleted such a row (see ``posts/service.py``).
 
-A repost is itself a row in ``posts`` (as a reblog is a status in Mastodon):
-``reblog_of_id`` points at the original, the author is the reposter and the
-text is empty. That puts reposts in the same id sequence as posts, so the
-public timeline is one index scan over ``posts.id`` and ``max_id`` means the
-same thing for a post and a repost.
+A repost has a row of its own in ``posts`` (as a reblog is a status in
+Mastodon): its author is the reposter, its text is empty, and a ``reposts``
+row links it to the original. That puts reposts in the same id sequence as
+posts, so the public timeline is one index scan over ``posts.id`` and
+``max_id`` means the same thing for a post and a repost.
 """
 
 from __future__ import annotations
@@ -30,16 +30,6 @@ if TYPE_CHECKING:
 class Post(Base):
     __tablename__ = "posts"
     __table_args__ = (
-        # One repost per (post, reposter): repost is INSERT ... ON CONFLICT DO NOTHING.
-        # Also answers "did the viewer repost these?" and counts a post's reposts.
-        Index(
-            "uq_posts_reblog_of_id_author_id",
-            "reblog_of_id",
-            "author_id",
-            unique=True,
-            sqlite_where=sql("reblog_of_id IS NOT NULL"),
-            postgresql_where=sql("reblog_of_id IS NOT NULL"),
-        ),
         # The public timeline: live posts and reposts, newest id first.
         Index(
             "ix_posts_timeline",
@@ -60,24 +50,22 @@ class Post(Base):
     repost_count: Mapped[int] = mapped_column(Integer, default=0)
     bookmark_count: Mapped[int] = mapped_column(Integer, default=0)
     share_count: Mapped[int] = mapped_column(Integer, default=0)
-    # Set on a repost: the post it repeats. Never a repost of a repost.
-    reblog_of_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("posts.id", ondelete="CASCADE"), default=None
-    )
 
     # Loaded only on purpose (posts.service.DETAILS), never lazily behind a loop.
-    author: Mapped[Account] = relationship(lazy="raise", foreign_keys=[author_id])
+    author: Mapped[Account] = relationship(lazy="raise")
+    # On a repost's row: the post it repeats (through ``reposts``). Never a repost itself.
     reblog_of: Mapped[Post | None] = relationship(
-        lazy="raise", remote_side=[id], foreign_keys=[reblog_of_id]
+        lazy="raise",
+        secondary="reposts",
+        primaryjoin="Post.id == Repost.post_id",
+        secondaryjoin="Post.id == Repost.reblog_of_id",
+        uselist=False,
+        viewonly=True,
     )
     # The drop this post announces, if any (drops.post_id).
     drop: Mapped[Drop | None] = relationship(
         lazy="raise", primaryjoin="Drop.post_id == Post.id", uselist=False, viewonly=True
     )
-
-    @property
-    def is_repost(self) -> bool:
-        return self.reblog_of_id is not None
 
 
 class PostTag(Base):
@@ -92,6 +80,24 @@ class PostTag(Base):
     tag: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
+class Repost(Base):
+    """An account reposted a post; ``post_id`` is the repost's own row in ``posts``.
+
+    (reblog_of_id, account_id) is unique: one repost per account and post, and
+    the index behind "did the viewer repost these?" and a post's repost count.
+    """
+
+    __tablename__ = "reposts"
+    __table_args__ = (UniqueConstraint("reblog_of_id", "account_id"),)
+
+    post_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    reblog_of_id: Mapped[int] = mapped_column(BigId, ForeignKey("posts.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(BigId, ForeignKey("accounts.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Like(Base):
     """An account likes a post. Clustered on (post, account): one like each, cheap lookups."""
 
@@ -102,7 +108,7 @@ class Like(Base):
         BigId, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
     )
     account_id: Mapped[int] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+        BigId, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -121,7 +127,7 @@ class Bookmark(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(BigId, ForeignKey("accounts.id", ondelete="CASCADE"))
     post_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("posts.id", ondelete="CASCADE"), index=True
     )
@@ -138,6 +144,6 @@ class Share(Base):
         BigId, ForeignKey("posts.id", ondelete="CASCADE"), index=True
     )
     account_id: Mapped[int | None] = mapped_column(
-        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+        BigId, ForeignKey("accounts.id", ondelete="SET NULL"), default=None
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -28,7 +28,6 @@ from sqlalchemy import (
     literal,
     null,
     select,
-    type_coerce,
     union_all,
     update,
 )
@@ -45,10 +44,9 @@ from dropbell.drops.models import Drop
 from dropbell.drops.schemas import DropOut
 from dropbell.notifications.models import Notification
 from dropbell.pagination import Page
-from dropbell.posts.models import Bookmark, Like, Post, PostTag, Share
+from dropbell.posts.models import Bookmark, Like, Post, PostTag, Repost, Share
 from dropbell.posts.schemas import PostCreate, PostOut, ShareOut, TagPage
 from dropbell.posts.tags import normalise_tag, parse_tags
-from dropbell.types import BigId
 
 # Load these with every list of posts: authors, drops and reposted originals come in the
 # same query (joined by key), so rendering a page adds no query per post.
@@ -64,10 +62,10 @@ DETAILS = (
 
 
 async def get_post(session: AsyncSession, post_id: int, *, for_update: bool = False) -> Post:
-    """The post (or repost) with this id; 404 if there is none or it was deleted."""
-    query = select(Post).where(Post.id == post_id, Post.deleted_at.is_(None))
+    """The post (or repost) with this id, with DETAILS; 404 if there is none or it was deleted."""
+    query = select(Post).where(Post.id == post_id, Post.deleted_at.is_(None)).options(*DETAILS)
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(of=Post)
     post = await session.scalar(query)
     if post is None:
         raise errors.NotFound("No such post.")
@@ -77,9 +75,12 @@ async def get_post(session: AsyncSession, post_id: int, *, for_update: bool = Fa
 async def get_original(session: AsyncSession, post_id: int) -> Post:
     """The post with this id, or the post it reposts: what an action on ``post_id`` acts on."""
     post = await get_post(session, post_id)
-    if post.reblog_of_id is not None:
-        post = await get_post(session, post.reblog_of_id)
-    return post
+    original = post.reblog_of
+    if original is None:
+        return post
+    if original.deleted_at is not None:  # never left behind (deleting a post ends its reposts)
+        raise errors.NotFound("No such post.")
+    return original
 
 
 # -- writing and deleting ---------------------------------------------------------
@@ -117,17 +118,18 @@ async def delete_post(session: AsyncSession, clock: Clock, viewer: Viewer, post_
     post = await get_post(session, post_id, for_update=True)
     if post.author_id != viewer.account.id:
         raise errors.NotAuthor()
-    if post.reblog_of_id is not None:
-        return await unrepost(session, viewer, post.reblog_of_id)
-    if await session.scalar(select(Drop.id).where(Drop.post_id == post.id)) is not None:
+    if post.reblog_of is not None:
+        return await unrepost(session, viewer, post.reblog_of.id)
+    if post.drop is not None:
         raise errors.DropPost()
     post.deleted_at = clock.now()
     await session.execute(delete(PostTag).where(PostTag.post_id == post.id))
+    # Its reposts leave the timeline: their own rows go, and their reposts rows with them.
+    entries = select(Repost.post_id).where(Repost.reblog_of_id == post.id).scalar_subquery()
     await session.execute(
-        delete(Post)
-        .where(Post.reblog_of_id == post.id)
-        .execution_options(synchronize_session=False)
+        delete(Post).where(Post.id.in_(entries)).execution_options(synchronize_session=False)
     )
+    await session.execute(delete(Repost).where(Repost.reblog_of_id == post.id))
     post.repost_count = 0  # the rows behind it are gone
     await session.flush()
     return post
@@ -208,42 +210,59 @@ async def unlike(session: AsyncSession, viewer: Viewer, post_id: int) -> Post:
 
 
 async def repost(session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int) -> Post:
-    """Repost to the public timeline. Idempotent. The author is told (once), unless it is theirs."""
+    """Repost to the public timeline. Idempotent. The author is told (once), unless it is theirs.
+
+    The repost gets its own row in ``posts`` (its place in the timeline), linked
+    by a ``reposts`` row whose unique (reblog_of_id, account_id) decides, under
+    any race, whether this call made a new repost.
+    """
     post = await get_original(session, post_id)
+    me = viewer.account.id
+    already = select(Repost.post_id).where(Repost.reblog_of_id == post.id, Repost.account_id == me)
+    if await session.scalar(already) is not None:
+        return post
+    now = clock.now()
+    entry = Post(
+        author_id=me,
+        text="",
+        created_at=now,
+        like_count=0,
+        repost_count=0,
+        bookmark_count=0,
+        share_count=0,
+    )
+    session.add(entry)
+    await session.flush()
     inserted = await _changed(
         session,
-        dialect.insert(session, Post)
-        .values(
-            author_id=viewer.account.id,
-            text="",
-            created_at=clock.now(),
-            reblog_of_id=post.id,
-            like_count=0,
-            repost_count=0,
-            bookmark_count=0,
-            share_count=0,
-        )
-        # uq_posts_reblog_of_id_author_id: one repost per account and post.
+        dialect.insert(session, Repost)
+        .values(post_id=entry.id, reblog_of_id=post.id, account_id=me, created_at=now)
         .on_conflict_do_nothing()
-        .returning(Post.id),
+        .returning(Repost.post_id),
     )
-    if inserted:
-        post = await _bump(session, post.id, Post.repost_count, +1)
-        await _notify(session, clock, "repost", post, viewer)
+    if not inserted:  # the same account reposted it at the same moment, from elsewhere
+        await session.execute(
+            delete(Post).where(Post.id == entry.id).execution_options(synchronize_session=False)
+        )
+        session.expunge(entry)
+        return post
+    post = await _bump(session, post.id, Post.repost_count, +1)
+    await _notify(session, clock, "repost", post, viewer)
     return post
 
 
 async def unrepost(session: AsyncSession, viewer: Viewer, post_id: int) -> Post:
     """Undo a repost (it leaves the timeline). Idempotent."""
     post = await get_original(session, post_id)
-    deleted = await _changed(
-        session,
-        delete(Post)
-        .where(Post.reblog_of_id == post.id, Post.author_id == viewer.account.id)
-        .returning(Post.id)
-        .execution_options(synchronize_session=False),
+    entry_id = await session.scalar(
+        delete(Repost)
+        .where(Repost.reblog_of_id == post.id, Repost.account_id == viewer.account.id)
+        .returning(Repost.post_id)
     )
-    if deleted:
+    if entry_id is not None:
+        await session.execute(
+            delete(Post).where(Post.id == entry_id).execution_options(synchronize_session=False)
+        )
         post = await _bump(session, post.id, Post.repost_count, -1)
     return post
 
@@ -444,8 +463,8 @@ async def _facts(session: AsyncSession, viewer: Viewer | None, post_ids: Sequenc
             select(kind("liked"), Like.post_id, no_tag).where(
                 Like.account_id == me, Like.post_id.in_(post_ids)
             ),
-            select(kind("reposted"), type_coerce(Post.reblog_of_id, BigId), no_tag).where(
-                Post.reblog_of_id.in_(post_ids), Post.author_id == me
+            select(kind("reposted"), Repost.reblog_of_id, no_tag).where(
+                Repost.reblog_of_id.in_(post_ids), Repost.account_id == me
             ),
             select(kind("bookmarked"), Bookmark.post_id, no_tag).where(
                 Bookmark.account_id == me, Bookmark.post_id.in_(post_ids)
@@ -462,7 +481,7 @@ async def _facts(session: AsyncSession, viewer: Viewer | None, post_ids: Sequenc
 
 async def _with_details(session: AsyncSession, posts: Sequence[Post]) -> None:
     """Make sure every post has DETAILS loaded: one query for those that lack them."""
-    lacking = [p.id for p in posts if "author" in inspect(p).unloaded]
+    lacking = [p.id for p in posts if inspect(p).unloaded & {"author", "reblog_of", "drop"}]
     if lacking:
         await session.scalars(
             select(Post)
@@ -532,10 +551,10 @@ async def present(
     rendered = {post_id: render(post) for post_id, post in originals.items()}
     out = []
     for post in posts:
-        if post.reblog_of_id is None:
+        if post.reblog_of is None:
             out.append(rendered[post.id])
             continue
-        reblog = rendered[post.reblog_of_id]
+        reblog = rendered[post.reblog_of.id]
         as_repost = {
             "id": post.id,
             "author": author(post),
