@@ -85,6 +85,16 @@ async def test_unknown_post_is_404(api: Api, method: str) -> None:
     assert r.json() == {"error": "No such post.", "code": "not_found"}
 
 
+@pytest.mark.parametrize("bad_id", ["0", "-1", "abc", str(2**63)])
+async def test_a_post_id_that_cannot_exist_is_422(api: Api, bad_id: str) -> None:
+    alice = await api.signup()
+    r = await api.client.get(f"/api/v1/posts/{bad_id}")
+    assert r.status_code == 422
+    r = await api.client.post(f"/api/v1/posts/{bad_id}/like", headers=alice.headers)
+    assert r.status_code == 422
+    assert r.json()["code"] == "invalid"
+
+
 async def test_the_author_deletes_a_post_and_it_is_gone_everywhere(api: Api) -> None:
     alice, bob = await api.signup(), await api.signup()
     keep = await post(api, alice, "stays #kicks")

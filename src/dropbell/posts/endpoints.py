@@ -13,7 +13,12 @@ from dropbell.posts.schemas import PostCreate, PostOut, ShareOut, TagPage
 router = APIRouter(prefix="/api/v1", tags=["posts"])
 
 PostId = Annotated[
-    int, Path(ge=1, description="A post id (a repost's id acts on the original post).")
+    int,
+    Path(
+        ge=1,
+        le=2**63 - 1,  # past 64 bits is bad input (422), not a database error
+        description="A post id (a repost's id acts on the original post).",
+    ),
 ]
 
 
