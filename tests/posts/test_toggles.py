@@ -80,6 +80,8 @@ async def test_acting_on_a_reposts_id_acts_on_the_original(api: Api) -> None:
     await ok(api, bob, p["id"], "repost")
     repost_id = (await walk(api, "/api/v1/timelines/public"))[0]["id"]
 
+    entry = (await get(api, carol, repost_id)).json()
+    assert (entry["author"]["id"], entry["reblog"]["id"]) == (bob.id, p["id"])
     liked = await ok(api, carol, repost_id, "like")
     assert liked["id"] == p["id"]
     assert liked["like_count"] == 1

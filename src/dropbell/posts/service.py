@@ -161,11 +161,14 @@ async def _changed(session: AsyncSession, statement: Any) -> bool:
 
 async def _notify(
     session: AsyncSession, clock: Clock, kind: str, post: Post, viewer: Viewer
-) -> None:
-    """Tell the author (never of their own action; at most once per actor, post and kind)."""
+) -> int | None:
+    """Tell the author (never of their own action; at most once per actor, post and kind).
+
+    Returns the new notification's id, or None if there was nothing new to tell.
+    """
     if post.author_id == viewer.account.id:
-        return
-    await session.execute(
+        return None
+    new_id: int | None = await session.scalar(
         dialect.insert(session, Notification)
         .values(
             account_id=post.author_id,
@@ -176,7 +179,9 @@ async def _notify(
         )
         # uq_notifications_social: like, unlike, like again notifies once.
         .on_conflict_do_nothing()
+        .returning(Notification.id)
     )
+    return new_id
 
 
 async def like(session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int) -> Post:
