@@ -53,12 +53,11 @@ class Post(Base):
 
     # Loaded only on purpose (posts.service.DETAILS), never lazily behind a loop.
     author: Mapped[Account] = relationship(lazy="raise")
-    # On a repost's row: the post it repeats (through ``reposts``). Never a repost itself.
-    reblog_of: Mapped[Post | None] = relationship(
+    # On a repost's row: its link to the original (see ``reblog_of``).
+    as_repost: Mapped[Repost | None] = relationship(
         lazy="raise",
-        secondary="reposts",
         primaryjoin="Post.id == Repost.post_id",
-        secondaryjoin="Post.id == Repost.reblog_of_id",
+        foreign_keys="Repost.post_id",
         uselist=False,
         viewonly=True,
     )
@@ -66,6 +65,11 @@ class Post(Base):
     drop: Mapped[Drop | None] = relationship(
         lazy="raise", primaryjoin="Drop.post_id == Post.id", uselist=False, viewonly=True
     )
+
+    @property
+    def reblog_of(self) -> Post | None:
+        """On a repost's row: the post it repeats (never itself a repost). Needs DETAILS."""
+        return self.as_repost.original if self.as_repost is not None else None
 
 
 class PostTag(Base):
@@ -96,6 +100,8 @@ class Repost(Base):
     reblog_of_id: Mapped[int] = mapped_column(BigId, ForeignKey("posts.id", ondelete="CASCADE"))
     account_id: Mapped[int] = mapped_column(BigId, ForeignKey("accounts.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    original: Mapped[Post] = relationship(lazy="raise", foreign_keys=[reblog_of_id])
 
 
 class Like(Base):

@@ -49,13 +49,13 @@ from dropbell.posts.schemas import PostCreate, PostOut, ShareOut, TagPage
 from dropbell.posts.tags import normalise_tag, parse_tags
 
 # Load these with every list of posts: authors, drops and reposted originals come in the
-# same query (joined by key), so rendering a page adds no query per post.
-_reblog = joinedload(Post.reblog_of)
+# same query (flat LEFT JOINs by key), so rendering a page adds no query per post.
+_original = joinedload(Post.as_repost).joinedload(Repost.original)
 DETAILS = (
     joinedload(Post.author),
     joinedload(Post.drop),
-    _reblog.joinedload(Post.author),
-    _reblog.joinedload(Post.drop),
+    _original.joinedload(Post.author),
+    _original.joinedload(Post.drop),
 )
 
 # -- reading one post --------------------------------------------------------------
@@ -390,7 +390,8 @@ async def tagged(session: AsyncSession, tag: str, page: Page) -> list[Post]:
         select(Post)
         .join(on_page, on_page.c.post_id == Post.id)
         .where(Post.deleted_at.is_(None))
-        .order_by(Post.id.desc())
+        # By the page's column, so no planner prefers walking posts in id order instead.
+        .order_by(on_page.c.post_id.desc())
         .options(*DETAILS)
     )
     return list(await session.scalars(query))
@@ -486,7 +487,7 @@ async def _facts(session: AsyncSession, viewer: Viewer | None, post_ids: Sequenc
 
 async def _with_details(session: AsyncSession, posts: Sequence[Post]) -> None:
     """Make sure every post has DETAILS loaded: one query for those that lack them."""
-    lacking = [p.id for p in posts if inspect(p).unloaded & {"author", "reblog_of", "drop"}]
+    lacking = [p.id for p in posts if inspect(p).unloaded & {"author", "as_repost", "drop"}]
     if lacking:
         await session.scalars(
             select(Post)
