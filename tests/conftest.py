@@ -148,3 +148,13 @@ def scheduler(app: object, clock: FakeClock, settings: Settings) -> Scheduler:
 @pytest.fixture
 def api(client: httpx.AsyncClient, app: object, clock: FakeClock) -> Api:
     return Api(client, app, clock)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """A skipped test is a failed test here: nothing in this suite may quietly not run."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped, and skips count as failures in dropbell: {report.longrepr}"

@@ -27,6 +27,7 @@ from dropbell.drops.endpoints import shop_router
 from dropbell.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from dropbell.notifications import stream
 from dropbell.notifications.endpoints import router as notifications_router
+from dropbell.posts.endpoints import router as posts_router
 from dropbell.ratelimit import make_counter
 from dropbell.reminders.scheduler import Scheduler
 from dropbell.web.auth import router as web_auth_router
@@ -109,6 +110,7 @@ def create_app(
     app.include_router(drops_router)
     app.include_router(notifications_router)
     app.include_router(stream.router)
+    app.include_router(posts_router)
     app.include_router(shop_router)
     app.include_router(pages_router)
     app.include_router(web_auth_router)

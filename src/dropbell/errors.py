@@ -60,6 +60,10 @@ class NotEligible(Forbidden):
     code, message = "not_eligible", "Remind me is not available for your account yet."
 
 
+class NotAuthor(Forbidden):
+    code, message = "not_author", "Only the author of this post can do that."
+
+
 class NotFound(AppError):
     status, code, message = 404, "not_found", "Not found."
 
@@ -74,6 +78,13 @@ class DropLive(Conflict):
 
 class DropCancelled(Conflict):
     code, message = "drop_cancelled", "This drop was cancelled."
+
+
+class DropPost(Conflict):
+    code, message = (
+        "drop_post",
+        "This post announces a drop; it goes with the drop and cannot be deleted on its own.",
+    )
 
 
 class UsernameTaken(Conflict):

@@ -4,21 +4,25 @@ from dropbell.accounts.models import AccessToken, Account, ShopDomain
 from dropbell.db import Base
 from dropbell.drops.models import Drop, ShopClick
 from dropbell.notifications.models import DropOpen, Notification
-from dropbell.posts.models import Post, PostTag
+from dropbell.posts.models import Bookmark, Like, Post, PostTag, Repost, Share
 from dropbell.reminders.models import Delivery, Reminder, ReminderJob
 
 __all__ = [
     "AccessToken",
     "Account",
     "Base",
+    "Bookmark",
     "Delivery",
     "Drop",
     "DropOpen",
+    "Like",
     "Notification",
     "Post",
     "PostTag",
     "Reminder",
     "ReminderJob",
+    "Repost",
+    "Share",
     "ShopClick",
     "ShopDomain",
 ]

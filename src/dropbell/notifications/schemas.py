@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from dropbell.accounts.schemas import BrandOut
 from dropbell.drops.schemas import DropOut, UTCDateTimeOut
+from dropbell.posts.schemas import PostOut
 
 NotificationType = Literal[
     "drop_soon", "drop_live", "drop_rescheduled", "drop_cancelled", "like", "repost"
@@ -18,8 +19,12 @@ class NotificationOut(BaseModel):
     created_at: UTCDateTimeOut
     read: bool
     drop: DropOut | None = None
-    post: dict[str, Any] | None = None
-    account: BrandOut | None = None
+    post: PostOut | None = Field(
+        None, description="For `like` and `repost`: the post (null once it was deleted)."
+    )
+    account: BrandOut | None = Field(
+        None, description="For `like` and `repost`: who liked or reposted."
+    )
 
 
 class Count(BaseModel):

@@ -19,6 +19,7 @@ from dropbell.notifications import stream
 from dropbell.notifications.models import DROP_TYPES, DropOpen, Notification
 from dropbell.notifications.schemas import NotificationOut
 from dropbell.pagination import Page
+from dropbell.posts import service as posts
 
 
 async def list_for(
@@ -100,7 +101,10 @@ async def present(
     rows: Sequence[Notification],
     viewer: Viewer,
 ) -> list[NotificationOut]:
-    """Notifications with their drops (as the viewer sees them) and actors, in a few queries."""
+    """Notifications with their drops and posts (as the viewer sees them) and actors.
+
+    A fixed number of queries, whatever the number of notifications.
+    """
     drop_ids = {n.drop_id for n in rows if n.drop_id is not None}
     drop_rows = (
         list(await session.scalars(select(Drop).where(Drop.id.in_(drop_ids)))) if drop_ids else []
@@ -115,6 +119,11 @@ async def present(
         if actor_ids
         else {}
     )
+    post_ids = {n.post_id for n in rows if n.post_id is not None}
+    post_rows = await posts.load(session, post_ids)
+    shown_posts = {
+        p.id: p for p in await posts.present(session, clock, settings, post_rows, viewer)
+    }
     return [
         NotificationOut(
             id=n.id,
@@ -122,6 +131,7 @@ async def present(
             created_at=n.created_at,
             read=n.read_at is not None,
             drop=shown.get(n.drop_id) if n.drop_id is not None else None,
+            post=shown_posts.get(n.post_id) if n.post_id is not None else None,
             account=actors.get(n.actor_id) if n.actor_id is not None else None,
         )
         for n in rows

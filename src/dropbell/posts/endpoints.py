@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from dropbell.accounts.deps import CurrentViewer, OptionalViewer, Session
+from dropbell.deps import AppClock, AppSettings
+from dropbell.pagination import PageParams, set_next_link
+from dropbell.posts import service
+from dropbell.posts.schemas import PostCreate, PostOut, ShareOut, TagPage
+
+router = APIRouter(prefix="/api/v1", tags=["posts"])
+
+PostId = Annotated[
+    int,
+    Path(
+        ge=1,
+        le=2**63 - 1,  # past 64 bits is bad input (422), not a database error
+        description="A post id (a repost's id acts on the original post).",
+    ),
+]
+
+
+@router.post("/posts", status_code=201, response_model=PostOut)
+async def create_post(
+    body: PostCreate,
+    viewer: CurrentViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+) -> PostOut:
+    """Publish a post of 1 to 500 characters. `#hashtags` in the text become its tags."""
+    post = await service.create_post(session, clock, viewer, body)
+    return await service.present_one(session, clock, settings, post, viewer)
+
+
+@router.get("/posts/{post_id}", response_model=PostOut)
+async def get_post(
+    post_id: PostId,
+    viewer: OptionalViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+) -> PostOut:
+    """A post (404 once deleted). A drop's announcement post has `drop` set."""
+    post = await service.get_post(session, post_id)
+    return await service.present_one(session, clock, settings, post, viewer)
+
+
+@router.delete("/posts/{post_id}", response_model=PostOut)
+async def delete_post(
+    post_id: PostId,
+    viewer: CurrentViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+) -> PostOut:
+    """Delete your own post; returns it as it was. 403 `not_author` for someone else's post,
+    409 `drop_post` for a drop's announcement (it goes with the drop). Deleting your
+    repost undoes it and returns the original post."""
+    post = await service.delete_post(session, clock, viewer, post_id)
+    return await service.present_one(session, clock, settings, post, viewer)
+
+
+@router.post("/posts/{post_id}/like", response_model=PostOut)
+async def like(
+    post_id: PostId,
+    viewer: CurrentViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+) -> PostOut:
+    """Like. Idempotent. The author gets a `like` notification (once, never for their own)."""
+    post = await service.like(session, clock, viewer, post_id)
+    return await service.present_one(session, clock, settings, post, viewer)
+
+
+@router.post("/posts/{post_id}/unlike", response_model=PostOut)
+async def unlike(
+    post_id: PostId,
+    viewer: CurrentViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+) -> PostOut:
+    """Take a like back. Idempotent."""
+    post = await service.unlike(session, viewer, post_id)
+    return await service.present_one(session, clock, settings, post, viewer)
+
+
+@router.post("/posts/{post_id}/repost", response_model=PostOut)
+async def repost(
+    post_id: PostId,
+    viewer: CurrentViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+) -> PostOut:
+    """Repost to the public timeline. Idempotent. The author gets a `repost` notification
+    (once, never for their own). Returns the original post."""
+    post = await service.repost(session, clock, viewer, post_id)
+    return await service.present_one(session, clock, settings, post, viewer)
+
+
+@router.post("/posts/{post_id}/unrepost", response_model=PostOut)
+async def unrepost(
+    post_id: PostId,
+    viewer: CurrentViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+) -> PostOut:
+    """Undo a repost. Idempotent."""
+    post = await service.unrepost(session, viewer, post_id)
+    return await service.present_one(session, clock, settings, post, viewer)
+
+
+@router.post("/posts/{post_id}/bookmark", response_model=PostOut)
+async def bookmark(
+    post_id: PostId,
+    viewer: CurrentViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+) -> PostOut:
+    """Save to your bookmarks (private to you). Idempotent."""
+    post = await service.bookmark(session, clock, viewer, post_id)
+    return await service.present_one(session, clock, settings, post, viewer)
+
+
+@router.post("/posts/{post_id}/unbookmark", response_model=PostOut)
+async def unbookmark(
+    post_id: PostId,
+    viewer: CurrentViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+) -> PostOut:
+    """Remove from your bookmarks. Idempotent."""
+    post = await service.unbookmark(session, viewer, post_id)
+    return await service.present_one(session, clock, settings, post, viewer)
+
+
+@router.post("/posts/{post_id}/share", response_model=ShareOut)
+async def share(
+    post_id: PostId,
+    viewer: OptionalViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+) -> ShareOut:
+    """The post's link, to share anywhere. Every call counts one share (a token is optional)."""
+    return await service.share(session, clock, settings, viewer, post_id)
+
+
+@router.get("/bookmarks", response_model=list[PostOut])
+async def bookmarks(
+    request: Request,
+    response: Response,
+    viewer: CurrentViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+    page: PageParams,
+) -> list[PostOut]:
+    """Your bookmarks, newest bookmark first. Page with the `Link` header: its `max_id` is a
+    bookmark position, not a post id."""
+    rows, more = page.trim(await service.bookmarks(session, viewer, page))
+    set_next_link(request, response, rows[-1][0] if rows else None, more)
+    return await service.present(session, clock, settings, [post for _, post in rows], viewer)
+
+
+@router.get("/timelines/public", response_model=list[PostOut])
+async def public_timeline(
+    request: Request,
+    response: Response,
+    viewer: OptionalViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+    page: PageParams,
+) -> list[PostOut]:
+    """Everyone's posts and reposts, newest first. A repost is the reposter's entry: its own
+    `id`, `author` and `created_at`, with the original post in `reblog`. `max_id` is the `id`
+    of the last entry seen."""
+    posts, more = page.trim(await service.public_timeline(session, page))
+    set_next_link(request, response, posts[-1].id if posts else None, more)
+    return await service.present(session, clock, settings, posts, viewer)
+
+
+@router.get("/tags/{tag}", response_model=TagPage)
+async def tag_page(
+    tag: str,
+    request: Request,
+    response: Response,
+    viewer: OptionalViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+    page: PageParams,
+) -> TagPage:
+    """A hashtag's page: the drop that owns the tag (with your Remind me state) or null, and
+    the posts carrying the tag, newest first, paged by `max_id` (a post id) and `Link`.
+    Tags match case-insensitively (`#Sneaker` = `sneaker`); 422 for something not a hashtag."""
+    shown, more = await service.tag_page(session, clock, settings, tag, page, viewer)
+    set_next_link(request, response, shown.posts[-1].id if shown.posts else None, more)
+    return shown
