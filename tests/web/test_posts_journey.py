@@ -12,7 +12,7 @@ from tests.web.conftest import screenshot
 from tests.web.support import PASSWORD, Server, ShopSite, run_cli
 from tests.web.test_shopper_journey import sign_up
 
-TEXT = "Counting down to #UnionJ4 <b>not bold</b> — who else set a reminder?"
+TEXT = "Counting down to #UnionJ4 — who else set a reminder? Desert Moss in a 10, please 🙏"
 
 
 def log_in(page: Page, server: Server, username: str) -> None:
@@ -59,8 +59,6 @@ def test_compose_like_repost_badge_tag_and_bookmarks(
     author.get_by_role("button", name="Post", exact=True).click()
     expect(author).to_have_url(server.url("/"))
     mine = author.locator("article.post", has_text="Counting down").first
-    expect(mine).to_contain_text("<b>not bold</b>")  # escaped, never HTML
-    expect(mine.locator("b")).to_have_count(0)
     expect(mine.get_by_role("link", name="#UnionJ4")).to_have_attribute("href", "/tags/unionj4")
     expect(box).to_have_value("")
     badge = author.locator("[data-unread-badge]").first
@@ -115,10 +113,18 @@ def test_compose_like_repost_badge_tag_and_bookmarks(
     assert (counts["bookmark_count"], counts["share_count"]) == (1, 1)
 
     # The timeline after a reload: the repost is the newest entry, above the drop card.
+    r = server.api(
+        "POST",
+        "/api/v1/posts",
+        server.token("jordan"),
+        json={"text": "Size advice for #UnionJ4? I'm between a 10 and a 10.5."},
+    )
+    assert r.status_code == 201, r.text
     page.reload()
-    first = page.locator("[data-feed] > article").first
+    first = page.locator("[data-feed] > article").nth(1)
     expect(first).to_contain_text("Jordan Ellis reposted")
     expect(page.locator(f'[data-drop-id="{drop["id"]}"]')).to_be_visible()
+    page.evaluate("scrollTo(0, document.querySelector('[data-feed]').offsetTop - 72)")
     screenshot(page, "timeline", database_url)
 
     # The hashtag opens the tag page: the drop's card (Remind me) and the post under it.
@@ -128,8 +134,10 @@ def test_compose_like_repost_badge_tag_and_bookmarks(
     card = page.locator(f'[data-drop-id="{drop["id"]}"]')
     expect(card.get_by_role("button", name="Remind me")).to_be_visible()
     expect(page.locator("article.post", has_text="Counting down")).to_have_count(1)
+    expect(page.locator("article.post", has_text="Size advice")).to_have_count(1)
     card.get_by_role("button", name="Remind me").click()
     expect(card.get_by_role("button", name="Reminder set")).to_be_focused()
+    page.evaluate("scrollTo(0, document.querySelector('.drop-body').offsetTop + 300)")
     screenshot(page, "tag", database_url)
 
     # The drop's page lists it too; so does the shopper's Bookmarks page.
@@ -153,12 +161,15 @@ def test_compose_like_repost_badge_tag_and_bookmarks(
 
 def test_visitor_sees_posts_and_is_asked_to_log_in(server: Server, phone: object) -> None:
     maya = server.signup("maya")
-    r = server.api("POST", "/api/v1/posts", maya, json={"text": "Hello #Launch"})
+    text = "Hello #Launch <b>not bold</b> <script>alert(1)</script>"
+    r = server.api("POST", "/api/v1/posts", maya, json={"text": text})
     assert r.status_code == 201, r.text
     page = phone.new_page()  # type: ignore[attr-defined]
     page.goto(server.url("/tags/launch"))
     post = page.locator("article.post", has_text="Hello")
-    expect(post).to_be_visible()
+    expect(post.locator(".post-text")).to_have_text(text)  # escaped, never HTML
+    expect(post.locator("b, script")).to_have_count(0)
+    expect(post.get_by_role("link", name="#Launch")).to_have_attribute("href", "/tags/launch")
     post.get_by_role("link", name=re.compile("^Like")).click()
     expect(page).to_have_url(re.compile(r"/login\?next=/tags/launch"))
     page.goto(server.url("/bookmarks"))
