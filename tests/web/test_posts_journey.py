@@ -12,7 +12,7 @@ from tests.web.conftest import screenshot
 from tests.web.support import PASSWORD, Server, ShopSite, run_cli
 from tests.web.test_shopper_journey import sign_up
 
-TEXT = "Counting down to #UnionJ4 — who else set a reminder? Desert Moss in a 10, please 🙏"
+TEXT = "Counting down to #UnionJ4 — who else set a reminder? Desert Moss in a 10, please."
 
 
 def log_in(page: Page, server: Server, username: str) -> None:
@@ -138,6 +138,7 @@ def test_compose_like_repost_badge_tag_and_bookmarks(
     card.get_by_role("button", name="Remind me").click()
     expect(card.get_by_role("button", name="Reminder set")).to_be_focused()
     page.evaluate("scrollTo(0, document.querySelector('.drop-body').offsetTop + 300)")
+    page.mouse.move(0, 0)  # no hover highlight in the picture
     screenshot(page, "tag", database_url)
 
     # The drop's page lists it too; so does the shopper's Bookmarks page.
