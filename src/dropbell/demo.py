@@ -1,4 +1,5 @@
-"""Believable demo data: partner brands, drops at several distances, shoppers with reminders."""
+"""Believable demo data: partner brands, drops at several distances, shoppers with reminders,
+and posts about the drops (with likes, reposts and bookmarks)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from dropbell.drops import service as drops
 from dropbell.drops.models import Drop
 from dropbell.drops.schemas import DropCreate
 from dropbell.notifications.models import Notification
+from dropbell.posts import service as posts
+from dropbell.posts.schemas import PostCreate
 from dropbell.reminders import service as reminders
 from dropbell.reminders.scheduler import Scheduler
 
@@ -119,6 +122,76 @@ DROPS = (
     ),
 )
 
+
+@dataclass(frozen=True)
+class DemoPost:
+    author: str
+    text: str
+    ago: timedelta
+    liked_by: tuple[str, ...] = ()
+    reposted_by: tuple[str, ...] = ()
+    bookmarked_by: tuple[str, ...] = ()
+    repost_of_drop: str = ""  # a repost of this drop's announcement instead of a post (no text)
+
+
+# Oldest first (ids follow time, as they do in real life).
+POSTS = (
+    DemoPost(
+        "noah",
+        "Copped the #CourtLowSignal in an 11. That red sole is louder in person 🔥",
+        timedelta(minutes=100),
+        liked_by=("jordan", "priya", "sam"),
+        reposted_by=("jordan",),
+    ),
+    DemoPost(
+        "brickhaus",
+        "The lanterns on the night market stalls glow for hours after lights-out. "
+        "14 minifigures, one very busy noodle chef. #NightMarketBricks",
+        timedelta(minutes=75),
+        liked_by=("shopper", "sam", "noah"),
+        reposted_by=("sam",),
+        bookmarked_by=("shopper",),
+    ),
+    DemoPost(
+        "priya",
+        "Is anyone else setting three alarms for #AurelleMatelasse or is it just me",
+        timedelta(minutes=50),
+        liked_by=("shopper", "noah"),
+    ),
+    DemoPost(
+        "maison_aurelle",
+        "Each Matelassé is quilted by hand in our atelier: 40 hours, 1,200 stitches. "
+        "See you at the launch. #AurelleMatelasse",
+        timedelta(minutes=35),
+        liked_by=("priya", "shopper", "jordan", "sam"),
+        reposted_by=("priya",),
+        bookmarked_by=("priya",),
+    ),
+    DemoPost("noah", "", timedelta(minutes=28), repost_of_drop="NightMarketBricks"),
+    DemoPost(
+        "jordan",
+        "Size advice for #UnionVarsity26? I'm between an M and an L and the sleeves look long.",
+        timedelta(minutes=22),
+        liked_by=("sam",),
+    ),
+    DemoPost(
+        "union_grid",
+        "Fits true to size, sleeves are cut long on purpose. 300 numbered pieces, no restock. "
+        "#UnionVarsity26",
+        timedelta(minutes=12),
+        liked_by=("jordan", "noah", "shopper"),
+        reposted_by=("noah",),
+    ),
+    DemoPost("jordan", "", timedelta(minutes=8), repost_of_drop="UnionVarsity26"),
+    DemoPost(
+        "sam",
+        "Reminder set for #UnionVarsity26 and #NightMarketBricks. Wallet, I'm sorry.",
+        timedelta(minutes=5),
+        liked_by=("priya",),
+        bookmarked_by=("shopper",),
+    ),
+)
+
 DEMO_USERNAMES = [b.username for b in BRANDS] + [s[0] for s in SHOPPERS]
 
 
@@ -134,6 +207,29 @@ async def _remove_previous(session) -> None:  # type: ignore[no-untyped-def]
         await session.execute(delete(Notification).where(Notification.drop_id.in_(drop_ids)))
         await session.execute(delete(Drop).where(Drop.id.in_(drop_ids)))
     await session.execute(delete(Account).where(Account.id.in_(ids)))
+
+
+async def _add_posts(session, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    """Shoppers and brands talk about the drops; the others like, repost and bookmark."""
+    rows = await session.scalars(select(Account).where(Account.username.in_(DEMO_USERNAMES)))
+    people = {a.username: Viewer(account=a, platform="ios", token_id=0) for a in rows}
+    drop_posts = {d.tag: d.post_id for d in await session.scalars(select(Drop))}
+    for spec in POSTS:
+        at = FakeClock(now - spec.ago)
+        if spec.repost_of_drop:
+            announcement = drop_posts[spec.repost_of_drop.casefold()]
+            await posts.repost(session, at, people[spec.author], announcement)
+            await posts.like(session, at, people[spec.author], announcement)
+            continue
+        post = await posts.create_post(session, at, people[spec.author], PostCreate(text=spec.text))
+        for i, username in enumerate(spec.liked_by):
+            at.advance(timedelta(seconds=40 + 20 * i))
+            await posts.like(session, at, people[username], post.id)
+        for username in spec.bookmarked_by:
+            await posts.bookmark(session, at, people[username], post.id)
+        for username in spec.reposted_by:
+            at.advance(timedelta(minutes=1))
+            await posts.repost(session, at, people[username], post.id)
 
 
 async def load(settings: Settings, console: Console, *, reset: bool = True) -> None:
@@ -209,6 +305,8 @@ async def load(settings: Settings, console: Console, *, reset: bool = True) -> N
         while clock.now() < now:
             clock.advance(min(timedelta(minutes=1), now - clock.now()))
             await scheduler.run_due()
+        async with transaction(sessions) as session:
+            await _add_posts(session, now)
     finally:
         await engine.dispose()
 

@@ -42,6 +42,7 @@ from dropbell.config import Settings
 from dropbell.drops import service as drops
 from dropbell.drops.models import Drop
 from dropbell.drops.schemas import DropOut
+from dropbell.notifications import stream
 from dropbell.notifications.models import Notification
 from dropbell.pagination import Page
 from dropbell.posts.models import Bookmark, Like, Post, PostTag, Repost, Share
@@ -181,6 +182,8 @@ async def _notify(
         .on_conflict_do_nothing()
         .returning(Notification.id)
     )
+    if new_id is not None:  # the author's open streams (badge, list) hear of it after commit
+        stream.notification_created(session, post.author_id, new_id)
     return new_id
 
 

@@ -31,3 +31,18 @@ def parse_tags(text: str) -> list[str]:
         except ValueError:
             continue
     return list(seen)
+
+
+def tag_spans(text: str) -> list[tuple[int, int, str]]:
+    """Each hashtag in ``text`` as written: (start, end, normal form); ``start`` is at the ``#``.
+
+    For rendering: the same rule as :func:`parse_tags`, applied to the text as it is stored.
+    """
+    spans = []
+    for match in _IN_TEXT_RE.finditer(text):
+        try:
+            tag = normalise_tag(match.group(1))
+        except ValueError:
+            continue
+        spans.append((match.start(), match.end(), tag))
+    return spans

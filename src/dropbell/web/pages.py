@@ -1,16 +1,21 @@
-"""What shoppers see: the timeline, a drop's page, Remind me, notifications, tag pages."""
+"""What shoppers see: the timeline, posts, a drop's page, Remind me, notifications, tag pages."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dropbell.accounts.deps import Session, WebViewer
 from dropbell.accounts.service import Viewer
+from dropbell.config import Settings
 from dropbell.deps import AppClock, AppSettings
+from dropbell.posts.schemas import PostCreate, PostOut
 from dropbell.web import views
+from dropbell.web.forms import Form as FormState
+from dropbell.web.forms import validate
 from dropbell.web.render import render
 from dropbell.web.routing import LoginRequired, PageRoute, wants_fragment
 from dropbell.web.session import CsrfChecked
@@ -19,6 +24,8 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 Variant = Literal["card", "page"]
 Source = Literal["post", "tag", "drop", "notification"]
+PostAction = Literal["like", "unlike", "repost", "unrepost", "bookmark", "unbookmark"]
+MAX_ID = 2**63 - 1
 
 
 def need(viewer: Viewer | None) -> Viewer:
@@ -41,13 +48,13 @@ async def home(
     session: Session,
     clock: AppClock,
     settings: AppSettings,
-    max_id: Annotated[int | None, Query(ge=1)] = None,
+    max_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> HTMLResponse:
     page = await views.timeline(session, clock, settings, viewer, max_id)
     return render(
         request,
         "home.html",
-        {"page": page},
+        {"page": page, "form": FormState(), "source": "post"},
         viewer=viewer,
         settings=settings,
         now=clock.now(),
@@ -65,7 +72,7 @@ async def drop_page(
     settings: AppSettings,
     via: Annotated[Source, Query()] = "drop",
 ) -> HTMLResponse:
-    page = await views.drop_page(session, clock, settings, viewer, drop_id, via)
+    page = await views.drop_page_with_posts(session, clock, settings, viewer, drop_id, via)
     return render(
         request,
         "drop.html",
@@ -182,8 +189,7 @@ async def open_notification(
     clock: AppClock,
 ) -> RedirectResponse:
     """Opening a notification marks it read and opens its drop."""
-    drop_id = await views.open_notification(session, clock, need(viewer), notification_id)
-    target = f"/drops/{drop_id}?via=notification" if drop_id is not None else "/notifications"
+    target = await views.open_notification(session, clock, need(viewer), notification_id)
     return RedirectResponse(target, status_code=303)
 
 
@@ -193,3 +199,178 @@ async def read_all(
 ) -> RedirectResponse:
     await views.read_all(session, clock, need(viewer))
     return RedirectResponse("/notifications", status_code=303)
+
+
+# -- posts ------------------------------------------------------------------------
+
+
+@router.get("/compose", response_class=HTMLResponse)
+async def compose_page(
+    request: Request, viewer: WebViewer, session: Session, clock: AppClock, settings: AppSettings
+) -> HTMLResponse:
+    viewer = need(viewer)
+    return render(
+        request,
+        "compose.html",
+        {"form": FormState()},
+        viewer=viewer,
+        settings=settings,
+        now=clock.now(),
+        unread=await views.unread(session, viewer),
+    )
+
+
+@router.post("/compose", response_class=HTMLResponse)
+async def compose(
+    request: Request,
+    _csrf: CsrfChecked,
+    viewer: WebViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+    text: Annotated[str, Form()] = "",
+    next: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Publish a post; on bad input the form comes back with the error beside the field."""
+    viewer = need(viewer)
+    form = FormState(values={"text": text})
+    data = validate(PostCreate, {"text": text}, form)
+    if data is not None:
+        await views.create_post(session, clock, viewer, data)
+        return RedirectResponse(safe_next(next, "/"), status_code=303)
+    return render(
+        request,
+        "compose.html",
+        {"form": form},
+        viewer=viewer,
+        settings=settings,
+        now=clock.now(),
+        unread=await views.unread(session, viewer),
+        status_code=422,
+    )
+
+
+@router.get("/posts/{post_id}", response_class=HTMLResponse)
+async def post_page(
+    request: Request,
+    post_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    viewer: WebViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+    shared: Annotated[bool, Query()] = False,
+) -> HTMLResponse:
+    """One post: what a shared link opens."""
+    post = await views.post_view(session, clock, settings, viewer, post_id)
+    return render(
+        request,
+        "post.html",
+        {"p": post, "shared": shared, "reason": views.why_not(settings, viewer), "source": "post"},
+        viewer=viewer,
+        settings=settings,
+        now=clock.now(),
+        unread=await views.unread(session, viewer),
+    )
+
+
+@router.post("/posts/{post_id}/share", response_class=HTMLResponse)
+async def share(
+    request: Request,
+    post_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    _csrf: CsrfChecked,
+    viewer: WebViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+    next: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Count a share. The script copies the link and gets the new action bar; without the
+    script the post's own page opens, with its link to copy."""
+    post = await views.share_post(session, clock, settings, viewer, post_id)
+    if not wants_fragment(request):
+        return RedirectResponse(f"/posts/{post.id}?shared=1", status_code=303)
+    return _actions(request, post, viewer, settings, clock.now(), next)
+
+
+@router.post("/posts/{post_id}/{action}", response_class=HTMLResponse)
+async def post_toggle(
+    request: Request,
+    post_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    action: PostAction,
+    _csrf: CsrfChecked,
+    viewer: WebViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+    next: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Like, repost, bookmark and their undoing. Answers with the post's new action bar
+    (fetch) or a redirect back."""
+    viewer = need(viewer)
+    post = await views.post_action(session, clock, settings, viewer, post_id, action)
+    if not wants_fragment(request):
+        return RedirectResponse(safe_next(next, f"/posts/{post.id}"), status_code=303)
+    return _actions(request, post, viewer, settings, clock.now(), next)
+
+
+def _actions(
+    request: Request,
+    post: PostOut,
+    viewer: Viewer | None,
+    settings: Settings,
+    now: datetime,
+    next: str | None,
+) -> HTMLResponse:
+    return render(
+        request,
+        "_post_actions.html",
+        {"o": post, "path": safe_next(next, "/")},
+        viewer=viewer,
+        settings=settings,
+        now=now,
+    )
+
+
+@router.get("/tags/{tag}", response_class=HTMLResponse)
+async def tag_page(
+    request: Request,
+    tag: str,
+    viewer: WebViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+    max_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> HTMLResponse:
+    """The drop that owns the tag (with Remind me) and the posts that carry it."""
+    page = await views.tag_view(session, clock, settings, viewer, tag, max_id)
+    return render(
+        request,
+        "tag.html",
+        {"page": page, "source": "tag"},
+        viewer=viewer,
+        settings=settings,
+        now=clock.now(),
+        unread=await views.unread(session, viewer),
+    )
+
+
+@router.get("/bookmarks", response_class=HTMLResponse)
+async def bookmarks_page(
+    request: Request,
+    viewer: WebViewer,
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+    max_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> HTMLResponse:
+    viewer = need(viewer)
+    page = await views.bookmarks(session, clock, settings, viewer, max_id)
+    return render(
+        request,
+        "bookmarks.html",
+        {"page": page, "source": "post"},
+        viewer=viewer,
+        settings=settings,
+        now=clock.now(),
+        unread=await views.unread(session, viewer),
+    )

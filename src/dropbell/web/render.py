@@ -6,14 +6,17 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from dropbell.accounts.service import Viewer
 from dropbell.config import Settings
+from dropbell.posts.tags import tag_spans
 from dropbell.web.session import csrf_token, remember_csrf
 
 HERE = Path(__file__).parent
@@ -111,6 +114,19 @@ def initials(name: str) -> str:
     return "".join(p[0] for p in parts[:2]).upper() or "?"
 
 
+def post_text(text: str) -> Markup:
+    """A post's text as HTML: every piece escaped, then each hashtag made a link to its page."""
+    out: list[str] = []
+    at = 0
+    for start, end, tag in tag_spans(text):
+        out.append(str(escape(text[at:start])))
+        href = "/tags/" + quote(tag, safe="")
+        out.append(f'<a class="tag" href="{escape(href)}">{escape(text[start:end])}</a>')
+        at = end
+    out.append(str(escape(text[at:])))
+    return Markup("".join(out))
+
+
 def tuple_pair(zone_name: str) -> tuple[str, str]:
     return zone_name, zone_name.replace("_", " ")
 
@@ -123,6 +139,7 @@ env.filters.update(
     money=money,
     initials=initials,
     lead_text=lead_text,
+    post_text=post_text,
 )
 env.globals.update(ago=ago, countdown=countdown)
 

@@ -20,6 +20,8 @@ from dropbell.drops.schemas import DropCreate, DropOut, DropStats, DropUpdate
 from dropbell.notifications import service as notifications
 from dropbell.notifications.schemas import NotificationOut
 from dropbell.pagination import Page
+from dropbell.posts import service as posts
+from dropbell.posts.schemas import PostCreate, PostOut
 from dropbell.reminders import service as reminders
 from dropbell.web.funnel import Funnel, funnel
 
@@ -28,7 +30,9 @@ PAGE_SIZE = 20
 
 @dataclass
 class Timeline:
-    drops: list[DropOut]
+    """Posts newest first: drop announcements (shown as drop cards), posts and reposts."""
+
+    posts: list[PostOut]
     reason: str | None
     next_max_id: int | None
 
@@ -38,6 +42,17 @@ class DropPage:
     drop: DropOut
     reason: str | None
     via: str
+    posts: list[PostOut] = field(default_factory=list)
+    more_posts: bool = False
+
+
+@dataclass
+class TagView:
+    tag: str
+    drop: DropOut | None
+    posts: list[PostOut]
+    reason: str | None
+    next_max_id: int | None
 
 
 @dataclass
@@ -75,13 +90,104 @@ async def timeline(
     max_id: int | None,
 ) -> Timeline:
     page = Page(limit=PAGE_SIZE, max_id=max_id)
-    rows, more = page.trim(await drops.list_drops(session, clock, "all", page))
-    shown = await drops.present(session, clock, settings, rows, viewer)
+    rows, more = page.trim(await posts.public_timeline(session, page))
+    shown = await posts.present(session, clock, settings, rows, viewer)
     return Timeline(
-        drops=shown,
+        posts=shown,
         reason=why_not(settings, viewer),
         next_max_id=rows[-1].id if more and rows else None,
     )
+
+
+def _without_announcement(shown: list[PostOut], drop: DropOut | None) -> list[PostOut]:
+    """The drop's own announcement is already the card at the top of its pages."""
+    if drop is None:
+        return shown
+    return [p for p in shown if (p.reblog or p).id != drop.post_id]
+
+
+async def tag_view(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    viewer: Viewer | None,
+    raw_tag: str,
+    max_id: int | None,
+) -> TagView:
+    page = Page(limit=PAGE_SIZE, max_id=max_id)
+    found, more = await posts.tag_page(session, clock, settings, raw_tag, page, viewer)
+    return TagView(
+        tag=found.tag,
+        drop=found.drop,
+        posts=_without_announcement(found.posts, found.drop),
+        reason=why_not(settings, viewer),
+        next_max_id=found.posts[-1].id if more and found.posts else None,
+    )
+
+
+async def bookmarks(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    viewer: Viewer,
+    max_id: int | None,
+) -> Timeline:
+    """The viewer's bookmarks, newest bookmark first (``next_max_id`` is a bookmark id)."""
+    page = Page(limit=PAGE_SIZE, max_id=max_id)
+    rows, more = page.trim(await posts.bookmarks(session, viewer, page))
+    shown = await posts.present(session, clock, settings, [post for _, post in rows], viewer)
+    return Timeline(
+        posts=shown,
+        reason=why_not(settings, viewer),
+        next_max_id=rows[-1][0] if more and rows else None,
+    )
+
+
+async def post_view(
+    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer | None, post_id: int
+) -> PostOut:
+    post = await posts.get_post(session, post_id)
+    return await posts.present_one(session, clock, settings, post, viewer)
+
+
+async def create_post(session: AsyncSession, clock: Clock, viewer: Viewer, data: PostCreate) -> int:
+    return (await posts.create_post(session, clock, viewer, data)).id
+
+
+POST_ACTIONS = ("like", "unlike", "repost", "unrepost", "bookmark", "unbookmark")
+
+
+async def post_action(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    viewer: Viewer,
+    post_id: int,
+    action: str,
+) -> PostOut:
+    """A toggle on a post (a repost's id acts on the original); the original as now seen."""
+    if action == "like":
+        post = await posts.like(session, clock, viewer, post_id)
+    elif action == "unlike":
+        post = await posts.unlike(session, viewer, post_id)
+    elif action == "repost":
+        post = await posts.repost(session, clock, viewer, post_id)
+    elif action == "unrepost":
+        post = await posts.unrepost(session, viewer, post_id)
+    elif action == "bookmark":
+        post = await posts.bookmark(session, clock, viewer, post_id)
+    else:
+        post = await posts.unbookmark(session, viewer, post_id)
+    return await posts.present_one(session, clock, settings, post, viewer)
+
+
+async def share_post(
+    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer | None, post_id: int
+) -> PostOut:
+    """Count a share; the original post as now seen (its ``url`` is what was shared)."""
+    await posts.share(session, clock, settings, viewer, post_id)
+    original = await posts.get_original(session, post_id)  # its counters as _bump left them
+    return await posts.present_one(session, clock, settings, original, viewer)
 
 
 async def drop_page(
@@ -95,6 +201,24 @@ async def drop_page(
     drop = await drops.get_drop(session, drop_id)
     shown = await drops.present_one(session, clock, settings, drop, viewer)
     return DropPage(drop=shown, reason=why_not(settings, viewer), via=via)
+
+
+async def drop_page_with_posts(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    viewer: Viewer | None,
+    drop_id: int,
+    via: str = "drop",
+) -> DropPage:
+    """The drop's page: the drop, and the newest posts about it (its tag's posts)."""
+    page = await drop_page(session, clock, settings, viewer, drop_id, via)
+    tag_page = Page(limit=10, max_id=None)
+    rows, more = tag_page.trim(await posts.tagged(session, page.drop.tag, tag_page))
+    shown = await posts.present(session, clock, settings, rows, viewer)
+    page.posts = _without_announcement(shown, page.drop)
+    page.more_posts = more
+    return page
 
 
 async def set_reminder(
@@ -141,10 +265,14 @@ async def one_notification(
 
 async def open_notification(
     session: AsyncSession, clock: Clock, viewer: Viewer, notification_id: int
-) -> int | None:
-    """Mark it read (counted as opened in the brand's funnel); the drop it is about, if any."""
+) -> str:
+    """Mark it read (counted as opened in the brand's funnel); the page it is about."""
     notification = await notifications.mark_read(session, clock, viewer, notification_id)
-    return notification.drop_id
+    if notification.drop_id is not None:
+        return f"/drops/{notification.drop_id}?via=notification"
+    if notification.post_id is not None:
+        return f"/posts/{notification.post_id}"
+    return "/notifications"
 
 
 async def console(

@@ -1,4 +1,5 @@
-// dropbell: countdowns, the Remind me toggle without a reload, and live notifications (SSE).
+// dropbell: countdowns, the Remind me and post toggles without a reload, share (copy link),
+// the compose counter, and live notifications (SSE).
 // No framework and no inline script: the page works without this file, it is just nicer with it.
 (() => {
   "use strict";
@@ -86,12 +87,78 @@
     setTimeout(() => el.remove(), 8000);
   };
 
+  // Copy a link: the Clipboard API, else a hidden text field; focus stays where it was.
+  const copyText = async (text) => {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch (_) { /* not allowed here: try the old way */ }
+    const active = document.activeElement;
+    const field = document.createElement("textarea");
+    field.value = text;
+    field.setAttribute("readonly", "");
+    field.className = "sr-only";
+    document.body.append(field);
+    field.select();
+    let ok = false;
+    try { ok = document.execCommand("copy"); } catch (_) { /* no luck */ }
+    field.remove();
+    if (active instanceof HTMLElement) active.focus();
+    return ok;
+  };
+
+  // Like / repost / bookmark / share: post in the background and swap the post's action bar
+  // (every copy of it: a post and its reposts can be on one page), keeping keyboard focus.
+  const postAction = async (form) => {
+    const bar = form.closest("[data-post-actions]");
+    if (!bar) return;
+    const id = bar.dataset.postActions;
+    const button = form.querySelector("button");
+    const focusKey = button?.dataset.focusKey;
+    const shareUrl = form.dataset.shareUrl;
+    if (shareUrl) {
+      const copied = await copyText(shareUrl);
+      toast(copied ? "Link copied" : `Copy this link: ${shareUrl}`);
+    }
+    if (button) button.setAttribute("aria-busy", "true");
+    try {
+      const r = await fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { "X-CSRF-Token": csrf, "X-Fragment": "1" },
+        credentials: "same-origin",
+      });
+      if (r.ok) {
+        const html = await r.text();
+        document.querySelectorAll(`[data-post-actions="${CSS.escape(id)}"]`).forEach((el) => {
+          replaceWith(el, html, el === bar ? focusKey : null);
+        });
+        return;
+      }
+      if (r.status === 401) {
+        window.location.href = `/login?next=${encodeURIComponent(window.location.pathname)}`;
+        return;
+      }
+      let message = "Something went wrong. Try again.";
+      try { message = (await r.json()).error || message; } catch (_) { /* not JSON */ }
+      toast(message);
+    } catch (_) {
+      toast("You seem to be offline.");
+    }
+    if (button) button.removeAttribute("aria-busy");
+  };
+
   // Remind me / Reminder set: post in the background and swap the card.
   document.addEventListener("submit", async (event) => {
     const form = event.target;
     if (!(form instanceof HTMLFormElement)) return;
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
       event.preventDefault();
+      return;
+    }
+    if (form.hasAttribute("data-post-action")) {
+      event.preventDefault();
+      postAction(form);
       return;
     }
     if (!form.hasAttribute("data-fragment")) return;
@@ -161,7 +228,26 @@
       if (n.drop) {
         refreshDrop(n.drop.id);
         if (!n.read) toast(`${n.drop.title} ${WHAT[n.type] || "has news"}`, `/drops/${n.drop.id}?via=notification`);
+      } else if (n.account && n.post && !n.read) {
+        const did = n.type === "like" ? "liked" : "reposted";
+        toast(`${n.account.display_name} ${did} your post`, `/posts/${n.post.id}`);
       }
+    });
+  };
+
+  // Compose: a live character count (the server still checks the limit).
+  const counters = () => {
+    document.querySelectorAll("textarea[data-counter]").forEach((area) => {
+      const hint = document.getElementById(area.dataset.counter);
+      const count = hint?.querySelector("[data-count]");
+      if (!count) return;
+      const update = () => {
+        const n = area.value.trim().length;
+        count.textContent = String(n);
+        hint.classList.toggle("over", n > 500);
+      };
+      area.addEventListener("input", update);
+      update();
     });
   };
 
@@ -178,5 +264,6 @@
   tick();
   setInterval(tick, 1000);
   detectZone();
+  counters();
   listen();
 })();
