@@ -14,7 +14,10 @@ from dropbell.db import session_dependency
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
 
-Session = Annotated[AsyncSession, Depends(session_dependency)]
+# scope="function": the transaction commits when the endpoint returns, before the
+# response is sent, so a client that got a 2xx always finds its change in the database
+# (and a Remind me's row lock on the drop is not held while the response goes out).
+Session = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
 
 
 async def optional_viewer(
