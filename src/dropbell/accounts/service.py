@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dropbell import errors
 from dropbell.accounts import security
@@ -84,6 +85,12 @@ async def issue_token(
 
 
 async def viewer_for_token(session: AsyncSession, token: str) -> Viewer | None:
+    """Who holds ``token`` (None if it is unknown or revoked).
+
+    A partner's shop domains come with it (creating and editing drops checks shop links
+    against them); everyone else has none, so the shopper's hot path (Remind me) does
+    not pay a query for them.
+    """
     row = (
         await session.execute(
             select(AccessToken, Account)
@@ -92,12 +99,23 @@ async def viewer_for_token(session: AsyncSession, token: str) -> Viewer | None:
                 AccessToken.token_hash == security.token_digest(token),
                 AccessToken.revoked_at.is_(None),
             )
-            .options(selectinload(Account.shop_domains))
         )
     ).first()
     if row is None:
         return None
     token_row, account = row
+    domains = (
+        list(
+            await session.scalars(
+                select(ShopDomain)
+                .where(ShopDomain.account_id == account.id)
+                .order_by(ShopDomain.domain)
+            )
+        )
+        if account.is_partner
+        else []  # remove_partner clears them: only partners have shop domains
+    )
+    set_committed_value(account, "shop_domains", domains)
     return Viewer(account=account, platform=token_row.platform, token_id=token_row.id)
 
 

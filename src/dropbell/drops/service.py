@@ -122,6 +122,20 @@ async def get_drop(session: AsyncSession, drop_id: int, *, for_update: bool = Fa
     return drop
 
 
+async def get_drop_and_brand(session: AsyncSession, drop_id: int) -> tuple[Drop, Account]:
+    """The drop and its brand in one query (what presenting a single drop needs)."""
+    row = (
+        await session.execute(
+            select(Drop, Account)
+            .join(Account, Account.id == Drop.brand_id)
+            .where(Drop.id == drop_id)
+        )
+    ).first()
+    if row is None:
+        raise errors.NotFound("No such drop.")
+    return row[0], row[1]
+
+
 async def _owned_drop(session: AsyncSession, viewer: Viewer, drop_id: int) -> Drop:
     drop = await get_drop(session, drop_id, for_update=True)
     if drop.brand_id != viewer.account.id:
@@ -254,37 +268,64 @@ async def present(
     )
     eligible = is_eligible(settings, viewer)
     now = clock.now()
-    base = settings.public_url.rstrip("/")
-    out = []
-    for drop in drops:
-        brand = brands[drop.brand_id]
-        status = drop.status_at(now)
-        out.append(
-            DropOut(
-                id=drop.id,
-                brand=BrandOut(
-                    id=brand.id, username=brand.username, display_name=brand.display_name
-                ),
-                title=drop.title,
-                description=drop.description,
-                price=drop.price,
-                currency=drop.currency,
-                image_url=drop.image_url,
-                launch_at=drop.launch_at,
-                status=status,
-                tag=drop.tag,
-                shop_url=drop.shop_url,
-                post_id=drop.post_id,
-                reminder_count=drop.reminder_count,
-                reminded=drop.id in reminded,
-                remindable=eligible and status == "scheduled",
-                url=f"{base}/drops/{drop.id}",
-            )
-        )
-    return out
+    return [
+        _drop_out(settings, now, drop, brands[drop.brand_id], eligible, drop.id in reminded)
+        for drop in drops
+    ]
+
+
+def _drop_out(
+    settings: Settings,
+    now: datetime,
+    drop: Drop,
+    brand: Account,
+    eligible: bool,
+    reminded: bool,
+    reminder_count: int | None = None,
+) -> DropOut:
+    status = drop.status_at(now)
+    return DropOut(
+        id=drop.id,
+        brand=BrandOut(id=brand.id, username=brand.username, display_name=brand.display_name),
+        title=drop.title,
+        description=drop.description,
+        price=drop.price,
+        currency=drop.currency,
+        image_url=drop.image_url,
+        launch_at=drop.launch_at,
+        status=status,
+        tag=drop.tag,
+        shop_url=drop.shop_url,
+        post_id=drop.post_id,
+        reminder_count=drop.reminder_count if reminder_count is None else reminder_count,
+        reminded=reminded,
+        remindable=eligible and status == "scheduled",
+        url=f"{settings.public_url.rstrip('/')}/drops/{drop.id}",
+    )
 
 
 async def present_one(
     session: AsyncSession, clock: Clock, settings: Settings, drop: Drop, viewer: Viewer | None
 ) -> DropOut:
     return (await present(session, clock, settings, [drop], viewer))[0]
+
+
+def present_toggled(
+    clock: Clock,
+    settings: Settings,
+    drop: Drop,
+    brand: Account,
+    viewer: Viewer,
+    toggled: reminders.Toggled,
+) -> DropOut:
+    """The drop as the viewer sees it right after Remind me (or its undo): what
+    :func:`present_one` shows, without asking the database what the toggle just said."""
+    return _drop_out(
+        settings,
+        clock.now(),
+        drop,
+        brand,
+        is_eligible(settings, viewer),
+        toggled.reminded,
+        toggled.reminder_count,
+    )

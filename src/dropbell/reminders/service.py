@@ -5,6 +5,7 @@ Services flush; the request owns the transaction.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
@@ -29,10 +30,21 @@ from dropbell.reminders.models import (
 )
 
 
+@dataclass(frozen=True)
+class Toggled:
+    """What Remind me (or its undo) left: whether the viewer now has a reminder on the
+    drop, whether a reminder row really changed, and the drop's reminder count as this
+    transaction sees it afterwards."""
+
+    reminded: bool
+    changed: bool
+    reminder_count: int
+
+
 async def remind(
     session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, drop: Drop
-) -> bool:
-    """Set a reminder. Idempotent: a second call changes nothing. Returns True if it was new.
+) -> Toggled:
+    """Set a reminder. Idempotent: a second call changes nothing (``changed`` is False).
 
     Inside the last lead time the "soon" notice is not back-dated (the fan-out
     only takes reminders set before a notice was due); the launch notice still comes.
@@ -48,11 +60,28 @@ async def remind(
         .returning(Reminder.account_id)
     )
     inserted = (await session.execute(stmt)).first() is not None
-    if inserted:
-        await session.execute(
-            update(Drop).where(Drop.id == drop.id).values(reminder_count=Drop.reminder_count + 1)
-        )
-    return inserted
+    return await _count(session, drop, reminded=True, changed=inserted)
+
+
+async def _count(session: AsyncSession, drop: Drop, *, reminded: bool, changed: bool) -> Toggled:
+    """Move the drop's counter with the reminder row that really changed, in the same
+    transaction, so it stays exact under any concurrency.
+
+    This is the last statement before the request commits: UPDATE holds the drop's row
+    lock until then, and every shopper tapping the same drop queues on it. A repeat tap
+    (nothing changed) takes no lock; its count is the one read with the drop.
+    """
+    if not changed:
+        return Toggled(reminded, False, drop.reminder_count)
+    count = await session.scalar(
+        update(Drop)
+        .where(Drop.id == drop.id)
+        .values(reminder_count=Drop.reminder_count + (1 if reminded else -1))
+        .returning(Drop.reminder_count)
+        .execution_options(synchronize_session=False)
+    )
+    assert count is not None
+    return Toggled(reminded, True, count)
 
 
 async def _check_new_reminder_cap(
@@ -75,8 +104,8 @@ async def _check_new_reminder_cap(
         )
 
 
-async def unremind(session: AsyncSession, viewer: Viewer, drop: Drop) -> bool:
-    """Remove a reminder. Idempotent. Returns True if there was one."""
+async def unremind(session: AsyncSession, viewer: Viewer, drop: Drop) -> Toggled:
+    """Remove a reminder. Idempotent: without one, nothing changes (``changed`` is False)."""
     deleted = (
         await session.execute(
             delete(Reminder)
@@ -84,11 +113,7 @@ async def unremind(session: AsyncSession, viewer: Viewer, drop: Drop) -> bool:
             .returning(Reminder.account_id)
         )
     ).first() is not None
-    if deleted:
-        await session.execute(
-            update(Drop).where(Drop.id == drop.id).values(reminder_count=Drop.reminder_count - 1)
-        )
-    return deleted
+    return await _count(session, drop, reminded=False, changed=deleted)
 
 
 async def is_reminded(session: AsyncSession, account_id: int, drop_ids: list[int]) -> set[int]:
