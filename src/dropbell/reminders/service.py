@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell import dialect, errors
@@ -41,6 +42,12 @@ class Toggled:
     reminder_count: int
 
 
+# Core tables: plain INSERT/UPDATE/DELETE skip the ORM's bulk-DML machinery (nothing in
+# the session needs to follow these rows).
+_reminders = cast(Table, Reminder.__table__)
+_drops = cast(Table, Drop.__table__)
+
+
 async def remind(
     session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, drop: Drop
 ) -> Toggled:
@@ -54,10 +61,10 @@ async def remind(
     ensure_upcoming(drop, clock.now())
     await _check_new_reminder_cap(session, clock, settings, viewer.account.id, drop.id)
     stmt = (
-        dialect.insert(session, Reminder)
+        dialect.insert(session, Reminder.__table__)
         .values(drop_id=drop.id, account_id=viewer.account.id, created_at=clock.now())
         .on_conflict_do_nothing()
-        .returning(Reminder.account_id)
+        .returning(Reminder.__table__.c.account_id)
     )
     inserted = (await session.execute(stmt)).first() is not None
     return await _count(session, drop, reminded=True, changed=inserted)
@@ -74,11 +81,10 @@ async def _count(session: AsyncSession, drop: Drop, *, reminded: bool, changed: 
     if not changed:
         return Toggled(reminded, False, drop.reminder_count)
     count = await session.scalar(
-        update(Drop)
-        .where(Drop.id == drop.id)
-        .values(reminder_count=Drop.reminder_count + (1 if reminded else -1))
-        .returning(Drop.reminder_count)
-        .execution_options(synchronize_session=False)
+        update(_drops)
+        .where(_drops.c.id == drop.id)
+        .values(reminder_count=_drops.c.reminder_count + (1 if reminded else -1))
+        .returning(_drops.c.reminder_count)
     )
     assert count is not None
     return Toggled(reminded, True, count)
@@ -108,9 +114,9 @@ async def unremind(session: AsyncSession, viewer: Viewer, drop: Drop) -> Toggled
     """Remove a reminder. Idempotent: without one, nothing changes (``changed`` is False)."""
     deleted = (
         await session.execute(
-            delete(Reminder)
-            .where(Reminder.drop_id == drop.id, Reminder.account_id == viewer.account.id)
-            .returning(Reminder.account_id)
+            delete(_reminders)
+            .where(_reminders.c.drop_id == drop.id, _reminders.c.account_id == viewer.account.id)
+            .returning(_reminders.c.account_id)
         )
     ).first() is not None
     return await _count(session, drop, reminded=False, changed=deleted)
