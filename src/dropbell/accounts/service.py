@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -84,6 +84,15 @@ async def issue_token(
     return token, account
 
 
+# Built once: it runs on every authenticated request, and building a statement (and its
+# cache key) costs more than running it.
+_BY_TOKEN = (
+    select(AccessToken, Account)
+    .join(Account, Account.id == AccessToken.account_id)
+    .where(AccessToken.token_hash == bindparam("token_hash"), AccessToken.revoked_at.is_(None))
+)
+
+
 async def viewer_for_token(session: AsyncSession, token: str) -> Viewer | None:
     """Who holds ``token`` (None if it is unknown or revoked).
 
@@ -91,16 +100,8 @@ async def viewer_for_token(session: AsyncSession, token: str) -> Viewer | None:
     against them); everyone else has none, so the shopper's hot path (Remind me) does
     not pay a query for them.
     """
-    row = (
-        await session.execute(
-            select(AccessToken, Account)
-            .join(Account, Account.id == AccessToken.account_id)
-            .where(
-                AccessToken.token_hash == security.token_digest(token),
-                AccessToken.revoked_at.is_(None),
-            )
-        )
-    ).first()
+    digest = security.token_digest(token)
+    row = (await session.execute(_BY_TOKEN, {"token_hash": digest})).first()
     if row is None:
         return None
     token_row, account = row

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell import dialect, errors
@@ -42,10 +42,31 @@ class Toggled:
     reminder_count: int
 
 
-# Core tables: plain INSERT/UPDATE/DELETE skip the ORM's bulk-DML machinery (nothing in
-# the session needs to follow these rows).
+# Remind me's statements, built once: constructing a statement (and its cache key) costs
+# more than running it, and these run on every tap. Core tables: nothing in the session
+# follows these rows, so the ORM's bulk-DML machinery would be overhead too.
 _reminders = cast(Table, Reminder.__table__)
 _drops = cast(Table, Drop.__table__)
+_INSERT = dialect.per_database(
+    lambda insert: insert(_reminders).on_conflict_do_nothing().returning(_reminders.c.account_id)
+)
+_DELETE = (
+    delete(_reminders)
+    .where(
+        _reminders.c.drop_id == bindparam("drop_id"),
+        _reminders.c.account_id == bindparam("account_id"),
+    )
+    .returning(_reminders.c.account_id)
+)
+_COUNT = (
+    update(_drops)
+    .where(_drops.c.id == bindparam("drop_id"))
+    .values(reminder_count=_drops.c.reminder_count + bindparam("delta"))
+    .returning(_drops.c.reminder_count)
+)
+_RECENT = select(func.count()).where(
+    Reminder.account_id == bindparam("account_id"), Reminder.created_at > bindparam("since")
+)
 
 
 async def remind(
@@ -60,13 +81,8 @@ async def remind(
         raise errors.NotEligible()
     ensure_upcoming(drop, clock.now())
     await _check_new_reminder_cap(session, clock, settings, viewer.account.id, drop.id)
-    stmt = (
-        dialect.insert(session, Reminder.__table__)
-        .values(drop_id=drop.id, account_id=viewer.account.id, created_at=clock.now())
-        .on_conflict_do_nothing()
-        .returning(Reminder.__table__.c.account_id)
-    )
-    inserted = (await session.execute(stmt)).first() is not None
+    row = {"drop_id": drop.id, "account_id": viewer.account.id, "created_at": clock.now()}
+    inserted = (await session.execute(dialect.pick(session, _INSERT), row)).first() is not None
     return await _count(session, drop, reminded=True, changed=inserted)
 
 
@@ -80,12 +96,7 @@ async def _count(session: AsyncSession, drop: Drop, *, reminded: bool, changed: 
     """
     if not changed:
         return Toggled(reminded, False, drop.reminder_count)
-    count = await session.scalar(
-        update(_drops)
-        .where(_drops.c.id == drop.id)
-        .values(reminder_count=_drops.c.reminder_count + (1 if reminded else -1))
-        .returning(_drops.c.reminder_count)
-    )
+    count = await session.scalar(_COUNT, {"drop_id": drop.id, "delta": 1 if reminded else -1})
     assert count is not None
     return Toggled(reminded, True, count)
 
@@ -97,12 +108,8 @@ async def _check_new_reminder_cap(
     cap = settings.remind_new_drops_per_minute
     if not cap:
         return
-    recent = await session.scalar(
-        select(func.count()).where(
-            Reminder.account_id == account_id,
-            Reminder.created_at > clock.now() - timedelta(minutes=1),
-        )
-    )
+    since = clock.now() - timedelta(minutes=1)
+    recent = await session.scalar(_RECENT, {"account_id": account_id, "since": since})
     if (recent or 0) >= cap and not await is_reminded(session, account_id, [drop_id]):
         raise errors.RateLimited(
             f"At most {cap} new reminders a minute; try again in a minute.",
@@ -112,13 +119,8 @@ async def _check_new_reminder_cap(
 
 async def unremind(session: AsyncSession, viewer: Viewer, drop: Drop) -> Toggled:
     """Remove a reminder. Idempotent: without one, nothing changes (``changed`` is False)."""
-    deleted = (
-        await session.execute(
-            delete(_reminders)
-            .where(_reminders.c.drop_id == drop.id, _reminders.c.account_id == viewer.account.id)
-            .returning(_reminders.c.account_id)
-        )
-    ).first() is not None
+    keys = {"drop_id": drop.id, "account_id": viewer.account.id}
+    deleted = (await session.execute(_DELETE, keys)).first() is not None
     return await _count(session, drop, reminded=False, changed=deleted)
 
 
