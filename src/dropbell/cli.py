@@ -111,7 +111,9 @@ def worker(
 
     async def main() -> None:
         engine = make_engine(
-            settings.database_url, idle_in_transaction_seconds=settings.job_lease_seconds
+            settings.database_url,
+            idle_in_transaction_seconds=settings.job_lease_seconds,
+            **settings.pool_options,
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     remind_new_drops_per_minute: int = Field(
         60, ge=0, description="New reminders one account may set per minute (0: no cap)."
     )
+    # Each process's pool of PostgreSQL connections (SQLite ignores these).
+    db_pool_size: int = Field(10, ge=1, description="Connections each process keeps open.")
+    db_max_overflow: int = Field(
+        20, ge=0, description="Extra connections a process may open under load (closed after)."
+    )
     redis_url: str | None = Field(None, description="Share rate-limit counters across processes.")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies get 413.")
 
@@ -76,6 +81,13 @@ class Settings(BaseSettings):
 
     def rate_rule(self, name: str) -> Rule | None:
         return Rule.parse(getattr(self, f"rate_limit_{name}"))
+
+    @property
+    def pool_options(self) -> dict[str, int]:
+        """Keyword arguments for the engine's connection pool."""
+        if self.is_sqlite:
+            return {}
+        return {"pool_size": self.db_pool_size, "max_overflow": self.db_max_overflow}
 
     @property
     def is_sqlite(self) -> bool:
