@@ -37,6 +37,7 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import secrets
 import shutil
 import signal
@@ -52,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
@@ -458,12 +460,19 @@ def commands(kind: str, port: int, pool_size: int | None) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class Servers:
+    ports: list[int]
+    pids: list[int]  # the servers' (and the worker's) processes
+
+
 @contextlib.contextmanager
-def servers(kind: str, url: str, logdir: Path, pool_size: int | None) -> Iterator[list[int]]:
-    """Two server processes of ``kind`` (and for dropbell a worker); yields their ports."""
+def servers(kind: str, url: str, logdir: Path, pool_size: int | None) -> Iterator[Servers]:
+    """Two server processes of ``kind`` (and for dropbell a worker)."""
     env = server_env(url)
     if pool_size and kind != "bare":
         env["DROPBELL_DB_POOL_SIZE"] = str(pool_size)
+        env["DROPBELL_DB_MAX_OVERFLOW"] = "0"
     ports = [free_port(), free_port()]
     procs: list[tuple[subprocess.Popen[bytes], Path]] = []
 
@@ -484,7 +493,7 @@ def servers(kind: str, url: str, logdir: Path, pool_size: int | None) -> Iterato
             start([sys.executable, "-m", "dropbell.cli", "worker"], "worker")
         for port in ports:
             wait_healthy(port, procs)
-        yield ports
+        yield Servers(ports, [proc.pid for proc, _ in procs])
     finally:
         for proc, _ in procs:
             with contextlib.suppress(ProcessLookupError):
@@ -510,6 +519,104 @@ def wait_healthy(port: int, procs: list[tuple[subprocess.Popen[bytes], Path]]) -
     raise TimeoutError(f"no server on port {port} after 60 s")
 
 
+# --- what else the machine was doing ----------------------------------------------------
+
+
+@dataclass
+class Cpu:
+    """CPU seconds over one measured run, by whom; connections opened; and whether
+    PostgreSQL restarted (someone else's test, say) under it."""
+
+    wall: float = 0.0
+    servers: float = 0.0  # our server processes (and the worker)
+    postgres: float = 0.0  # the backends of the rush's database
+    wrk: float = 0.0
+    others: float = 0.0  # everything else: other people's work (and PostgreSQL's own)
+    connections_opened: int = 0
+    postgres_restarted: bool = False
+
+    def summary(self, requests: int) -> dict[str, Any]:
+        per = 1000 / requests if requests else 0.0
+        return {
+            "server_cpu_ms_per_request": round(self.servers * per, 3),
+            "postgres_cpu_ms_per_request": round(self.postgres * per, 3),
+            "other_load_cores": round(self.others / self.wall, 2) if self.wall else None,
+            "connections_opened": self.connections_opened,
+            "postgres_restarted": self.postgres_restarted,
+        }
+
+
+def _tree_cpu(pids: Sequence[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            proc = psutil.Process(pid)
+            for p in [proc, *proc.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    t = p.cpu_times()
+                    total += t.user + t.system
+    return total
+
+
+def _postgres_cpu(database: str) -> tuple[dict[int, float], set[int]]:
+    """CPU seconds of every PostgreSQL process, and which are backends of ``database``."""
+    cpu: dict[int, float] = {}
+    ours: set[int] = set()
+    for p in psutil.process_iter(["name", "cmdline", "cpu_times"]):
+        if p.info["name"] not in ("postgres", "postmaster") or not p.info["cpu_times"]:
+            continue
+        cpu[p.pid] = p.info["cpu_times"].user + p.info["cpu_times"].system
+        if f" {database} " in " ".join(p.info["cmdline"] or []) + " ":
+            ours.add(p.pid)
+    return cpu, ours
+
+
+def _busy() -> float:
+    t = psutil.cpu_times()
+    return float(t.user + t.nice + t.system + t.irq + t.softirq)
+
+
+def _wrk_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk is the only child reaped meanwhile
+    return r.ru_utime + r.ru_stime
+
+
+def _server_state(url: str) -> tuple[Any, int]:
+    """When PostgreSQL started, and how many sessions it has opened on this database."""
+    started, sessions = run_sql(
+        url,
+        (
+            "SELECT pg_postmaster_start_time(), sessions FROM pg_stat_database"
+            " WHERE datname = current_database()",
+            {},
+        ),
+    )[0]
+    return started, int(sessions)
+
+
+@contextlib.contextmanager
+def meter(url: str, pids: Sequence[int]) -> Iterator[Cpu]:
+    """Measure who used the CPU while the block ran (the machine is shared)."""
+    cpu = Cpu()
+    database = str(make_url(url).database)
+    started, sessions = _server_state(url)
+    t0, s0, w0, b0 = time.monotonic(), _tree_cpu(pids), _wrk_cpu(), _busy()
+    pg0, _ = _postgres_cpu(database)
+    yield cpu
+    t1, s1, w1, b1 = time.monotonic(), _tree_cpu(pids), _wrk_cpu(), _busy()
+    pg1, ours = _postgres_cpu(database)
+    cpu.wall, cpu.servers, cpu.wrk = t1 - t0, s1 - s0, w1 - w0
+    deltas = {pid: used - pg0.get(pid, 0.0) for pid, used in pg1.items()}
+    cpu.postgres = sum(d for pid, d in deltas.items() if pid in ours)
+    cpu.others = max(0.0, (b1 - b0) - cpu.servers - cpu.wrk - sum(deltas.values()))
+    try:
+        restarted_at, sessions_after = _server_state(url)
+        cpu.postgres_restarted = restarted_at != started
+        cpu.connections_opened = sessions_after - sessions - 1  # less our own look
+    except Exception:
+        cpu.postgres_restarted = True
+
+
 # --- the runs --------------------------------------------------------------------------
 
 
@@ -531,6 +638,7 @@ class Run:
     round: int
     load: Load
     checks: list[CountCheck]
+    cpu: Cpu = field(default_factory=Cpu)
     slices: list[Load] = field(default_factory=list)
     launch: dict[str, Any] = field(default_factory=dict)
 
@@ -538,6 +646,7 @@ class Run:
     def ok(self) -> bool:
         return (
             self.load.errors == 0
+            and not self.cpu.postgres_restarted
             and all(c.ok for c in self.checks)
             and self.launch.get("ok", True) is True
         )
@@ -566,18 +675,26 @@ def measured(
     pool_size: int | None,
     say: Console,
 ) -> Run:
-    with servers(kind, url, logdir, pool_size) as ports:
+    with servers(kind, url, logdir, pool_size) as cluster:
+        ports = cluster.ports
         args = (profile.connections, layout.prefix, profile.shoppers, layout.rush_drops, logdir)
         wrk(ports, profile.warmup, *args)
         reset(url, layout.rush_drops)
-        load_ = wrk(ports, profile.duration, *args)
+        with meter(url, cluster.pids) as cpu:
+            load_ = wrk(ports, profile.duration, *args)
         port = ports[1] if kind == "dropbell" else None
         checks = check_counts(url, layout.rush_drops, port) if kind != "hello" else []
-    run = Run(kind, round_, load_, checks)
+    run = Run(kind, round_, load_, checks, cpu)
+    use = cpu.summary(load_.requests)
     say.print(
         f"  {LABELS[kind]}: {load_.rps:,.0f} req/s, p50 {load_.percentile_ms(50):.1f} ms,"
-        f" p99 {load_.percentile_ms(99):.1f} ms, errors {load_.errors}"
+        f" p99 {load_.percentile_ms(99):.1f} ms, errors {load_.errors};"
+        f" CPU ms/request: servers {use['server_cpu_ms_per_request']},"
+        f" PostgreSQL {use['postgres_cpu_ms_per_request']};"
+        f" others' load {use['other_load_cores']} cores;"
+        f" {use['connections_opened']} connections opened"
         + ("" if all(c.ok for c in checks) else "  COUNT MISMATCH")
+        + ("  POSTGRESQL RESTARTED" if cpu.postgres_restarted else "")
     )
     return run
 
@@ -587,7 +704,8 @@ def launch_run(
 ) -> Run:
     """The rush in wrk slices, while the launch drop's fan-out fires part-way through."""
     args = (profile.connections, layout.prefix, profile.shoppers, layout.rush_drops, logdir)
-    with servers("dropbell", url, logdir, pool_size) as ports:
+    with servers("dropbell", url, logdir, pool_size) as cluster:
+        ports = cluster.ports
         wrk(ports, profile.warmup, *args)
         reset(url, layout.rush_drops)
         due = datetime.now(UTC) + timedelta(seconds=profile.launch_after)
@@ -604,8 +722,9 @@ def launch_run(
         )
         slices: list[Load] = []
         end = time.monotonic() + profile.duration
-        while (left := end - time.monotonic()) >= 1:
-            slices.append(wrk(ports, min(profile.slice, int(left)), *args))
+        with meter(url, cluster.pids) as cpu:
+            while (left := end - time.monotonic()) >= 1:
+                slices.append(wrk(ports, min(profile.slice, int(left)), *args))
         done = wait_for_job(url, layout.launch_job, timeout=300)
         checks = check_counts(url, layout.rush_drops, ports[1])
         r = httpx.get(
@@ -639,7 +758,7 @@ def launch_run(
         "ok": done and int(notified) == int(distinct) == profile.subscribers,
     }
     window_end = last or due
-    run = Run("launch", 1, Load.merge(slices), checks, slices, launch)
+    run = Run("launch", 1, Load.merge(slices), checks, cpu, slices, launch)
     during = [s for s in slices if s.ended > due and s.started < window_end]
     launch["during"] = Load.merge(during).summary() if during else None
     say.print(
@@ -702,17 +821,20 @@ def table(report: Report) -> Table:
         ("max ms", "right"),
         ("non-2xx", "right"),
         ("socket errors", "right"),
-        ("reminder_count = rows", "left"),
+        ("count = rows", "left"),
+        ("CPU ms/req app+PG", "right"),
+        ("others' load", "right"),
     ]:
         t.add_column(col, justify=justify)  # type: ignore[arg-type]
     shown = [report.best(k) for k in KINDS] + [r for r in report.runs if r.kind == "launch"]
     for run in shown:
         if run is None:
             continue
+        use = run.cpu.summary(run.load.requests)
         if not run.checks:
             counts = "—"
         elif all(c.ok for c in run.checks):
-            counts = f"yes ({len(run.checks)} drops)"
+            counts = f"yes ({len(run.checks)})"
         else:
             counts = "NO: " + ", ".join(
                 f"drop {c.drop_id}: api {c.api} column {c.column} rows {c.rows}"
@@ -728,6 +850,9 @@ def table(report: Report) -> Table:
             str(run.load.non2xx),
             str(run.load.socket_errors),
             counts,
+            f"{use['server_cpu_ms_per_request']:.2f} + {use['postgres_cpu_ms_per_request']:.2f}",
+            f"{use['other_load_cores']:.2f} cores"
+            + (" (PostgreSQL restarted)" if run.cpu.postgres_restarted else ""),
         )
     return t
 
@@ -761,7 +886,7 @@ def run(
     pool_size: int | None = None,
     console: Console | None = None,
 ) -> Report:
-    say = console or Console(stderr=True)
+    say = console or Console(stderr=True, width=200)
     require_wrk()
     runs: list[Run] = []
     with throwaway_database(server) as url, tempfile.TemporaryDirectory() as tmp:
@@ -822,9 +947,13 @@ def main() -> None:
         if getattr(args, k) is not None
     }
     profile = replace(profile, **overrides)
-    console = Console(width=120)
+    console = Console(width=150)
     report = run(
-        profile, args.database_url, args.only.split(","), args.pool_size, Console(stderr=True)
+        profile,
+        args.database_url,
+        args.only.split(","),
+        args.pool_size,
+        Console(stderr=True, width=200),
     )
     print_report(report, console)
     if args.json:
@@ -870,6 +999,7 @@ def report_json(report: Report) -> dict[str, Any]:
                 "kind": r.kind,
                 "round": r.round,
                 **r.load.summary(),
+                **r.cpu.summary(r.load.requests),
                 "counts": [c.__dict__ for c in r.checks],
                 "launch": r.launch or None,
                 "slices": [{"started": s.started.isoformat(), **s.summary()} for s in r.slices],
