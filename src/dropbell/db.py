@@ -88,7 +88,7 @@ def make_engine(
         _tune_sqlite(engine)
         return engine
     kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("max_overflow", 0)
     timeout_ms = str(int(idle_in_transaction_seconds * 1000))
     kwargs.setdefault(
         "connect_args", {"server_settings": {"idle_in_transaction_session_timeout": timeout_ms}}
