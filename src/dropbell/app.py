@@ -57,7 +57,9 @@ def create_app(
     if clock is None:
         clock = FakeClock(datetime.now(UTC)) if settings.test_hooks else SystemClock()
     engine = make_engine(
-        settings.database_url, idle_in_transaction_seconds=settings.job_lease_seconds
+        settings.database_url,
+        idle_in_transaction_seconds=settings.job_lease_seconds,
+        **settings.pool_options,
     )
     sessionmaker = make_sessionmaker(engine)
     hub = stream.Hub(sessionmaker, clock, settings, stream.make_broker(settings, engine))

@@ -118,7 +118,9 @@ async def worker_scheduler(settings: Settings, clock: Clock) -> AsyncIterator[Sc
     from dropbell.reminders.scheduler import Scheduler
 
     engine = make_engine(
-        settings.database_url, idle_in_transaction_seconds=settings.job_lease_seconds
+        settings.database_url,
+        idle_in_transaction_seconds=settings.job_lease_seconds,
+        **settings.pool_options,
     )
     broker = stream.make_broker(settings, engine)
     publisher = stream.Publisher(broker)

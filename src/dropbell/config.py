@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     remind_new_drops_per_minute: int = Field(
         60, ge=0, description="New reminders one account may set per minute (0: no cap)."
     )
+    # Each process's pool of PostgreSQL connections (SQLite ignores these). The pool is
+    # what bounds a process's concurrent transactions: beyond it, requests wait in the
+    # process (cheap), not as lock waiters inside PostgreSQL (docs/reliability.md).
+    db_pool_size: int = Field(10, ge=1, description="Connections each process keeps open.")
+    db_max_overflow: int = Field(
+        0, ge=0, description="Extra connections a process may open under load (closed after)."
+    )
     redis_url: str | None = Field(None, description="Share rate-limit counters across processes.")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies get 413.")
 
@@ -86,6 +93,13 @@ class Settings(BaseSettings):
     def secure_cookies(self) -> bool:
         """Cookies are sent over https only when the public URL is https."""
         return self.public_url.startswith("https://")
+
+    @property
+    def pool_options(self) -> dict[str, int]:
+        """Keyword arguments for the engine's connection pool."""
+        if self.is_sqlite:
+            return {}
+        return {"pool_size": self.db_pool_size, "max_overflow": self.db_max_overflow}
 
     @property
     def is_sqlite(self) -> bool:

@@ -9,6 +9,7 @@ events, pushes), so a rolled-back change never notifies anyone.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -66,25 +68,61 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def make_engine(url: str, *, idle_in_transaction_seconds: float = 60, **kwargs: Any) -> AsyncEngine:
+def make_engine(
+    url: str,
+    *,
+    idle_in_transaction_seconds: float = 60,
+    ping_idle_seconds: float = 1.0,
+    **kwargs: Any,
+) -> AsyncEngine:
     """An engine tuned for dropbell.
 
     On PostgreSQL a session left idle inside a transaction for longer than
     ``idle_in_transaction_seconds`` is ended by the server: a hung (SIGSTOPped)
-    worker cannot keep its row locks, and so its job, for ever.
+    worker cannot keep its row locks, and so its job, for ever. A pooled connection
+    that sat unused for ``ping_idle_seconds`` is checked before use (see
+    :func:`_ping_when_idle`).
     """
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         _tune_sqlite(engine)
         return engine
     kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)  # reconnect by itself after a server restart
+    kwargs.setdefault("max_overflow", 0)
     timeout_ms = str(int(idle_in_transaction_seconds * 1000))
     kwargs.setdefault(
         "connect_args", {"server_settings": {"idle_in_transaction_session_timeout": timeout_ms}}
     )
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine, ping_idle_seconds)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Reconnect by itself after a database restart, without a ping per request.
+
+    SQLAlchemy's ``pool_pre_ping`` checks every connection at every checkout; on asyncpg
+    that is BEGIN, a no-op query and ROLLBACK: three round trips before each request's
+    real work. A connection that went back to the pool moments ago is alive, so only one
+    that sat idle for ``idle_seconds`` (across a restart, say) is pinged; a dead one is
+    replaced before anyone sees it. A restart in the middle of steady traffic is still
+    caught: the first error marks every older connection of the pool stale.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return  # new, or back in the pool a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError("pooled connection is dead") from exc
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

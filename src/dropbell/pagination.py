@@ -23,7 +23,7 @@ class Page:
         return list(rows[: self.limit]), len(rows) > self.limit
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=80, description="At most 80.")] = 20,
     max_id: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="Only items with a smaller id.")

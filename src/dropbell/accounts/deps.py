@@ -19,7 +19,8 @@ _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/au
 SESSION_COOKIE = "dropbell_session"
 
 # scope="function": the transaction commits when the endpoint returns, before the
-# response is sent, so a client that got a 2xx always finds its change in the database.
+# response is sent, so a client that got a 2xx always finds its change in the database
+# (and a Remind me's row lock on the drop is not held while the response goes out).
 Session = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 

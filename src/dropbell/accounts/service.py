@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dropbell import errors
 from dropbell.accounts import security
@@ -83,21 +84,39 @@ async def issue_token(
     return token, account
 
 
+# Built once: it runs on every authenticated request, and building a statement (and its
+# cache key) costs more than running it.
+_BY_TOKEN = (
+    select(AccessToken, Account)
+    .join(Account, Account.id == AccessToken.account_id)
+    .where(AccessToken.token_hash == bindparam("token_hash"), AccessToken.revoked_at.is_(None))
+)
+
+
 async def viewer_for_token(session: AsyncSession, token: str) -> Viewer | None:
-    row = (
-        await session.execute(
-            select(AccessToken, Account)
-            .join(Account, Account.id == AccessToken.account_id)
-            .where(
-                AccessToken.token_hash == security.token_digest(token),
-                AccessToken.revoked_at.is_(None),
-            )
-            .options(selectinload(Account.shop_domains))
-        )
-    ).first()
+    """Who holds ``token`` (None if it is unknown or revoked).
+
+    A partner's shop domains come with it (creating and editing drops checks shop links
+    against them); everyone else has none, so the shopper's hot path (Remind me) does
+    not pay a query for them.
+    """
+    digest = security.token_digest(token)
+    row = (await session.execute(_BY_TOKEN, {"token_hash": digest})).first()
     if row is None:
         return None
     token_row, account = row
+    domains = (
+        list(
+            await session.scalars(
+                select(ShopDomain)
+                .where(ShopDomain.account_id == account.id)
+                .order_by(ShopDomain.domain)
+            )
+        )
+        if account.is_partner
+        else []  # remove_partner clears them: only partners have shop domains
+    )
+    set_committed_value(account, "shop_domains", domains)
     return Viewer(account=account, platform=token_row.platform, token_id=token_row.id)
 
 

@@ -96,10 +96,9 @@ async def remind(
     drop_id: IdPath, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
 ) -> DropOut:
     """Remind me. Idempotent. 403 `not_eligible` outside the rollout; 409 once live or cancelled."""
-    drop = await service.get_drop(session, drop_id)
-    await reminders.remind(session, clock, settings, viewer, drop)
-    await session.refresh(drop)
-    return await service.present_one(session, clock, settings, drop, viewer)
+    drop, brand = await service.get_drop_and_brand(session, drop_id)
+    toggled = await reminders.remind(session, clock, settings, viewer, drop)
+    return service.present_toggled(clock, settings, drop, brand, viewer, toggled)
 
 
 @router.post("/{drop_id}/unremind", response_model=DropOut, dependencies=[REMIND_LIMIT])
@@ -107,10 +106,9 @@ async def unremind(
     drop_id: IdPath, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
 ) -> DropOut:
     """Take the reminder back. Idempotent."""
-    drop = await service.get_drop(session, drop_id)
-    await reminders.unremind(session, viewer, drop)
-    await session.refresh(drop)
-    return await service.present_one(session, clock, settings, drop, viewer)
+    drop, brand = await service.get_drop_and_brand(session, drop_id)
+    toggled = await reminders.unremind(session, viewer, drop)
+    return service.present_toggled(clock, settings, drop, brand, viewer, toggled)
 
 
 @router.get("/{drop_id}/stats", response_model=DropStats)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -120,6 +120,22 @@ async def get_drop(session: AsyncSession, drop_id: int, *, for_update: bool = Fa
     if drop is None:
         raise errors.NotFound("No such drop.")
     return drop
+
+
+# Built once (Remind me runs it on every tap; building costs more than running it).
+_WITH_BRAND = (
+    select(Drop, Account)
+    .join(Account, Account.id == Drop.brand_id)
+    .where(Drop.id == bindparam("drop_id"))
+)
+
+
+async def get_drop_and_brand(session: AsyncSession, drop_id: int) -> tuple[Drop, Account]:
+    """The drop and its brand in one query (what presenting a single drop needs)."""
+    row = (await session.execute(_WITH_BRAND, {"drop_id": drop_id})).first()
+    if row is None:
+        raise errors.NotFound("No such drop.")
+    return row[0], row[1]
 
 
 async def _owned_drop(session: AsyncSession, viewer: Viewer, drop_id: int) -> Drop:
@@ -254,37 +270,64 @@ async def present(
     )
     eligible = is_eligible(settings, viewer)
     now = clock.now()
-    base = settings.public_url.rstrip("/")
-    out = []
-    for drop in drops:
-        brand = brands[drop.brand_id]
-        status = drop.status_at(now)
-        out.append(
-            DropOut(
-                id=drop.id,
-                brand=BrandOut(
-                    id=brand.id, username=brand.username, display_name=brand.display_name
-                ),
-                title=drop.title,
-                description=drop.description,
-                price=drop.price,
-                currency=drop.currency,
-                image_url=drop.image_url,
-                launch_at=drop.launch_at,
-                status=status,
-                tag=drop.tag,
-                shop_url=drop.shop_url,
-                post_id=drop.post_id,
-                reminder_count=drop.reminder_count,
-                reminded=drop.id in reminded,
-                remindable=eligible and status == "scheduled",
-                url=f"{base}/drops/{drop.id}",
-            )
-        )
-    return out
+    return [
+        _drop_out(settings, now, drop, brands[drop.brand_id], eligible, drop.id in reminded)
+        for drop in drops
+    ]
+
+
+def _drop_out(
+    settings: Settings,
+    now: datetime,
+    drop: Drop,
+    brand: Account,
+    eligible: bool,
+    reminded: bool,
+    reminder_count: int | None = None,
+) -> DropOut:
+    status = drop.status_at(now)
+    return DropOut(
+        id=drop.id,
+        brand=BrandOut(id=brand.id, username=brand.username, display_name=brand.display_name),
+        title=drop.title,
+        description=drop.description,
+        price=drop.price,
+        currency=drop.currency,
+        image_url=drop.image_url,
+        launch_at=drop.launch_at,
+        status=status,
+        tag=drop.tag,
+        shop_url=drop.shop_url,
+        post_id=drop.post_id,
+        reminder_count=drop.reminder_count if reminder_count is None else reminder_count,
+        reminded=reminded,
+        remindable=eligible and status == "scheduled",
+        url=f"{settings.public_url.rstrip('/')}/drops/{drop.id}",
+    )
 
 
 async def present_one(
     session: AsyncSession, clock: Clock, settings: Settings, drop: Drop, viewer: Viewer | None
 ) -> DropOut:
     return (await present(session, clock, settings, [drop], viewer))[0]
+
+
+def present_toggled(
+    clock: Clock,
+    settings: Settings,
+    drop: Drop,
+    brand: Account,
+    viewer: Viewer,
+    toggled: reminders.Toggled,
+) -> DropOut:
+    """The drop as the viewer sees it right after Remind me (or its undo): what
+    :func:`present_one` shows, without asking the database what the toggle just said."""
+    return _drop_out(
+        settings,
+        clock.now(),
+        drop,
+        brand,
+        is_eligible(settings, viewer),
+        toggled.reminded,
+        toggled.reminder_count,
+    )

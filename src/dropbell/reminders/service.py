@@ -5,9 +5,11 @@ Services flush; the request owns the transaction.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell import dialect, errors
@@ -29,10 +31,48 @@ from dropbell.reminders.models import (
 )
 
 
+@dataclass(frozen=True)
+class Toggled:
+    """What Remind me (or its undo) left: whether the viewer now has a reminder on the
+    drop, whether a reminder row really changed, and the drop's reminder count as this
+    transaction sees it afterwards."""
+
+    reminded: bool
+    changed: bool
+    reminder_count: int
+
+
+# Remind me's statements, built once: constructing a statement (and its cache key) costs
+# more than running it, and these run on every tap. Core tables: nothing in the session
+# follows these rows, so the ORM's bulk-DML machinery would be overhead too.
+_reminders = cast(Table, Reminder.__table__)
+_drops = cast(Table, Drop.__table__)
+_INSERT = dialect.per_database(
+    lambda insert: insert(_reminders).on_conflict_do_nothing().returning(_reminders.c.account_id)
+)
+_DELETE = (
+    delete(_reminders)
+    .where(
+        _reminders.c.drop_id == bindparam("drop_id"),
+        _reminders.c.account_id == bindparam("account_id"),
+    )
+    .returning(_reminders.c.account_id)
+)
+_COUNT = (
+    update(_drops)
+    .where(_drops.c.id == bindparam("drop_id"))
+    .values(reminder_count=_drops.c.reminder_count + bindparam("delta"))
+    .returning(_drops.c.reminder_count)
+)
+_RECENT = select(func.count()).where(
+    Reminder.account_id == bindparam("account_id"), Reminder.created_at > bindparam("since")
+)
+
+
 async def remind(
     session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, drop: Drop
-) -> bool:
-    """Set a reminder. Idempotent: a second call changes nothing. Returns True if it was new.
+) -> Toggled:
+    """Set a reminder. Idempotent: a second call changes nothing (``changed`` is False).
 
     Inside the last lead time the "soon" notice is not back-dated (the fan-out
     only takes reminders set before a notice was due); the launch notice still comes.
@@ -41,18 +81,24 @@ async def remind(
         raise errors.NotEligible()
     ensure_upcoming(drop, clock.now())
     await _check_new_reminder_cap(session, clock, settings, viewer.account.id, drop.id)
-    stmt = (
-        dialect.insert(session, Reminder)
-        .values(drop_id=drop.id, account_id=viewer.account.id, created_at=clock.now())
-        .on_conflict_do_nothing()
-        .returning(Reminder.account_id)
-    )
-    inserted = (await session.execute(stmt)).first() is not None
-    if inserted:
-        await session.execute(
-            update(Drop).where(Drop.id == drop.id).values(reminder_count=Drop.reminder_count + 1)
-        )
-    return inserted
+    row = {"drop_id": drop.id, "account_id": viewer.account.id, "created_at": clock.now()}
+    inserted = (await session.execute(dialect.pick(session, _INSERT), row)).first() is not None
+    return await _count(session, drop, reminded=True, changed=inserted)
+
+
+async def _count(session: AsyncSession, drop: Drop, *, reminded: bool, changed: bool) -> Toggled:
+    """Move the drop's counter with the reminder row that really changed, in the same
+    transaction, so it stays exact under any concurrency.
+
+    This is the last statement before the request commits: UPDATE holds the drop's row
+    lock until then, and every shopper tapping the same drop queues on it. A repeat tap
+    (nothing changed) takes no lock; its count is the one read with the drop.
+    """
+    if not changed:
+        return Toggled(reminded, False, drop.reminder_count)
+    count = await session.scalar(_COUNT, {"drop_id": drop.id, "delta": 1 if reminded else -1})
+    assert count is not None
+    return Toggled(reminded, True, count)
 
 
 async def _check_new_reminder_cap(
@@ -62,12 +108,8 @@ async def _check_new_reminder_cap(
     cap = settings.remind_new_drops_per_minute
     if not cap:
         return
-    recent = await session.scalar(
-        select(func.count()).where(
-            Reminder.account_id == account_id,
-            Reminder.created_at > clock.now() - timedelta(minutes=1),
-        )
-    )
+    since = clock.now() - timedelta(minutes=1)
+    recent = await session.scalar(_RECENT, {"account_id": account_id, "since": since})
     if (recent or 0) >= cap and not await is_reminded(session, account_id, [drop_id]):
         raise errors.RateLimited(
             f"At most {cap} new reminders a minute; try again in a minute.",
@@ -75,20 +117,11 @@ async def _check_new_reminder_cap(
         )
 
 
-async def unremind(session: AsyncSession, viewer: Viewer, drop: Drop) -> bool:
-    """Remove a reminder. Idempotent. Returns True if there was one."""
-    deleted = (
-        await session.execute(
-            delete(Reminder)
-            .where(Reminder.drop_id == drop.id, Reminder.account_id == viewer.account.id)
-            .returning(Reminder.account_id)
-        )
-    ).first() is not None
-    if deleted:
-        await session.execute(
-            update(Drop).where(Drop.id == drop.id).values(reminder_count=Drop.reminder_count - 1)
-        )
-    return deleted
+async def unremind(session: AsyncSession, viewer: Viewer, drop: Drop) -> Toggled:
+    """Remove a reminder. Idempotent: without one, nothing changes (``changed`` is False)."""
+    keys = {"drop_id": drop.id, "account_id": viewer.account.id}
+    deleted = (await session.execute(_DELETE, keys)).first() is not None
+    return await _count(session, drop, reminded=False, changed=deleted)
 
 
 async def is_reminded(session: AsyncSession, account_id: int, drop_ids: list[int]) -> set[int]:

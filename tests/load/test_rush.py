@@ -1,0 +1,31 @@
+"""The Remind-me rush of benchmarks/rush.py, short profile: real `dropbell serve`
+processes, a `dropbell worker` and wrk on PostgreSQL. No speed is asserted (the figures
+are in docs/reliability.md); what must hold is that no request failed, that every
+drop's reminder_count equals the reminders held, and that the launch in the middle of
+the rush reached every subscriber exactly once.
+
+Needs wrk (``apt-get install -y wrk``); its absence is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+from benchmarks import rush
+
+
+def test_quick_rush_loses_nothing() -> None:
+    report = rush.run(rush.PROFILES["quick"], rush.DEFAULT_SERVER)
+    for run in report.runs:
+        where = f"{run.kind} (round {run.round})"
+        assert not run.cpu.postgres_restarted, f"{where}: PostgreSQL restarted under the run"
+        assert run.load.requests > 0, where
+        assert run.load.errors == 0, (where, run.load.codes, run.load.socket_errors)
+        for check in run.checks:
+            assert check.ok, (where, check)
+    kinds = {run.kind for run in report.runs}
+    assert kinds == {"hello", "bare", "dropbell", "launch"}
+    (launch,) = [run for run in report.runs if run.kind == "launch"]
+    profile = rush.PROFILES["quick"]
+    assert launch.launch["job_done"]
+    assert launch.launch["notified"] == launch.launch["distinct"] == profile.subscribers
+    assert launch.launch["notified_live"] == profile.subscribers
+    assert report.ok
