@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from dropbell.accounts.deps import CurrentViewer, OptionalViewer, Session
+from dropbell.accounts.deps import OPTIONAL_AUTH, CurrentViewer, OptionalViewer, Session
 from dropbell.deps import AppClock, AppSettings
 from dropbell.pagination import PageParams, set_next_link
 from dropbell.posts import service
@@ -35,7 +35,7 @@ async def create_post(
     return await service.present_one(session, clock, settings, post, viewer)
 
 
-@router.get("/posts/{post_id}", response_model=PostOut)
+@router.get("/posts/{post_id}", response_model=PostOut, openapi_extra=OPTIONAL_AUTH)
 async def get_post(
     post_id: PostId,
     viewer: OptionalViewer,
@@ -142,7 +142,7 @@ async def unbookmark(
     return await service.present_one(session, clock, settings, post, viewer)
 
 
-@router.post("/posts/{post_id}/share", response_model=ShareOut)
+@router.post("/posts/{post_id}/share", response_model=ShareOut, openapi_extra=OPTIONAL_AUTH)
 async def share(
     post_id: PostId,
     viewer: OptionalViewer,
@@ -171,7 +171,7 @@ async def bookmarks(
     return await service.present(session, clock, settings, [post for _, post in rows], viewer)
 
 
-@router.get("/timelines/public", response_model=list[PostOut])
+@router.get("/timelines/public", response_model=list[PostOut], openapi_extra=OPTIONAL_AUTH)
 async def public_timeline(
     request: Request,
     response: Response,
@@ -189,7 +189,7 @@ async def public_timeline(
     return await service.present(session, clock, settings, posts, viewer)
 
 
-@router.get("/tags/{tag}", response_model=TagPage)
+@router.get("/tags/{tag}", response_model=TagPage, openapi_extra=OPTIONAL_AUTH)
 async def tag_page(
     tag: str,
     request: Request,
