@@ -104,6 +104,9 @@ def _schemathesis(base: str, *extra: str) -> None:
             "2",
             "--seed",
             "1",
+            # A busy machine is not a broken API.
+            "--request-timeout",
+            "30",
             # An event stream never ends by design; tests/web/test_stream.py covers it.
             "--exclude-path",
             "/api/v1/streaming/notifications",
