@@ -300,6 +300,7 @@ def pg_restart(server: str, subscribers: int) -> Outcome:
         cluster.worker("worker1")
         cluster.serve("api", port, scheduler=False)
         try:
+            _get(f"http://127.0.0.1:{port}/healthz")  # the API is up before the restart
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:  # wait for the soon fan-out to be under way
                 rows = query(url, "SELECT cursor FROM reminder_jobs WHERE kind = 'drop_soon'")

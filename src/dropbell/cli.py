@@ -50,7 +50,25 @@ def _describe_db(settings: Settings) -> str:
     return make_url(settings.database_url).render_as_string(hide_password=True)
 
 
-async def _prepare_schema(settings: Settings) -> None:
+async def _prepare_schema(settings: Settings, wait_seconds: float = 30) -> None:
+    """As below, waiting up to ``wait_seconds`` for a database that is (re)starting."""
+    from sqlalchemy.exc import DBAPIError
+
+    deadline = asyncio.get_running_loop().time() + wait_seconds
+    while True:
+        try:
+            await _prepare_schema_once(settings)
+            return
+        except (DBAPIError, OSError) as exc:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            console.print(
+                f"[yellow]database not reachable yet ({exc.__class__.__name__}); retrying[/]"
+            )
+            await asyncio.sleep(1)
+
+
+async def _prepare_schema_once(settings: Settings) -> None:
     """SQLite: create or upgrade the schema. PostgreSQL: insist that ``dropbell migrate`` ran."""
     from dropbell.db import make_engine
     from dropbell.migrate import current_revision, head_revision, upgrade
