@@ -20,6 +20,7 @@ from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -189,3 +190,21 @@ async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
     """The request owns the transaction: commit after the endpoint, before the response."""
     async with transaction(request.app.state.sessionmaker) as session:
         yield session
+
+
+async def connection_dependency(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A unit of work without the ORM, for the hot path (Remind me).
+
+    On PostgreSQL every statement commits by itself: Remind me is one statement, atomic on
+    its own, so it pays no BEGIN and no COMMIT round trip. On SQLite the request's
+    statements share one transaction (BEGIN IMMEDIATE), committed after the endpoint.
+    Nothing here registers side effects: a change that must notify uses the session.
+    """
+    engine: AsyncEngine = request.app.state.engine
+    async with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+        else:
+            async with conn.begin():
+                yield conn

@@ -296,10 +296,11 @@ async def load(settings: Settings, console: Console, *, reset: bool = True) -> N
                     )
                 )
             eligible = [u for u, _, c, lang, _ in SHOPPERS if c == "US" and lang == "en"]
+            conn = await session.connection()
             for i, drop in enumerate(created):
                 for username in eligible[: len(eligible) - i % 3]:
                     viewer = Viewer(account=people[username], platform="ios", token_id=0)
-                    await reminders.remind(session, clock, settings, viewer, drop)
+                    await reminders.remind(conn, clock, settings, viewer.caller, drop.id)
         # Walk the clock to now: the live drop's notices are delivered as they were due.
         scheduler = Scheduler(sessions, clock, settings, worker_id="demo")
         while clock.now() < now:

@@ -14,8 +14,8 @@ from typing import Any, Literal, Protocol
 from fastapi import Depends, Request
 
 from dropbell import errors
-from dropbell.accounts.deps import current_viewer
-from dropbell.accounts.service import Viewer
+from dropbell.accounts.deps import current_caller, current_viewer
+from dropbell.accounts.service import Caller, Viewer
 from dropbell.rules import Rule
 
 
@@ -80,14 +80,24 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def limit(name: str, by: Literal["ip", "account"]) -> Callable[..., Awaitable[None]]:
-    """A dependency that applies rule ``name`` per client address or per account."""
+def limit(name: str, by: Literal["ip", "account", "caller"]) -> Callable[..., Awaitable[None]]:
+    """A dependency that applies rule ``name`` per client address or per account.
+
+    ``caller`` is also per account, for routes that work on a plain connection
+    (:data:`~dropbell.accounts.deps.CurrentCaller`) instead of the ORM session.
+    """
     if by == "ip":
 
         async def by_ip(request: Request) -> None:
             await check(request, name, client_ip(request))
 
         return by_ip
+    if by == "caller":
+
+        async def by_caller(request: Request, caller: Caller = Depends(current_caller)) -> None:
+            await check(request, name, f"a{caller.account_id}")
+
+        return by_caller
 
     async def by_account(request: Request, viewer: Viewer = Depends(current_viewer)) -> None:
         await check(request, name, f"a{viewer.account.id}")

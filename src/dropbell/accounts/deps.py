@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from dropbell import errors
-from dropbell.accounts.service import Viewer, viewer_for_token
-from dropbell.db import session_dependency
+from dropbell.accounts.service import Caller, Viewer, caller_for_token, viewer_for_token
+from dropbell.db import connection_dependency, session_dependency
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
 
@@ -23,6 +23,9 @@ SESSION_COOKIE = "dropbell_session"
 # (and a Remind me's row lock on the drop is not held while the response goes out).
 Session = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+# The hot path's unit of work: a connection, no ORM session (see connection_dependency).
+# A request uses one or the other, never both: it must not hold two pooled connections.
+Conn = Annotated[AsyncConnection, Depends(connection_dependency, scope="function")]
 
 
 async def optional_viewer(request: Request, session: Session, credentials: Bearer) -> Viewer | None:
@@ -40,6 +43,16 @@ async def current_viewer(viewer: Annotated[Viewer | None, Depends(optional_viewe
     if viewer is None:
         raise errors.Unauthorized()
     return viewer
+
+
+async def current_caller(conn: Conn, credentials: Bearer) -> Caller:
+    """The hot path's caller: a bearer token, read on the request's connection."""
+    if credentials is None:
+        raise errors.Unauthorized()
+    caller = await caller_for_token(conn, credentials.credentials)
+    if caller is None:
+        raise errors.Unauthorized("The access token is invalid or was revoked.")
+    return caller
 
 
 def request_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
@@ -71,4 +84,5 @@ OPTIONAL_AUTH: dict[str, object] = {"security": [{}, {"HTTPBearer": []}]}
 
 OptionalViewer = Annotated[Viewer | None, Depends(optional_viewer)]
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
 WebViewer = Annotated[Viewer | None, Depends(web_viewer)]

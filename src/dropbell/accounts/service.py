@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -24,6 +24,26 @@ class Viewer:
     account: Account
     platform: str
     token_id: int
+
+    @property
+    def caller(self) -> Caller:
+        return Caller(
+            account_id=self.account.id,
+            platform=self.platform,
+            country=self.account.country,
+            language=self.account.language,
+        )
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking, in brief: what Remind me needs of the caller (the account and what the
+    rollout rules look at), read with one Core query and no ORM session."""
+
+    account_id: int
+    platform: str
+    country: str
+    language: str
 
 
 async def create_account(session: AsyncSession, clock: Clock, data: AccountCreate) -> Account:
@@ -91,6 +111,22 @@ _BY_TOKEN = (
     .join(Account, Account.id == AccessToken.account_id)
     .where(AccessToken.token_hash == bindparam("token_hash"), AccessToken.revoked_at.is_(None))
 )
+
+
+_tokens, _accounts = AccessToken.__table__, Account.__table__
+_CALLER_BY_TOKEN = (
+    select(_tokens.c.account_id, _tokens.c.platform, _accounts.c.country, _accounts.c.language)
+    .join(_accounts, _accounts.c.id == _tokens.c.account_id)
+    .where(_tokens.c.token_hash == bindparam("token_hash"), _tokens.c.revoked_at.is_(None))
+)
+
+
+async def caller_for_token(conn: AsyncConnection, token: str) -> Caller | None:
+    """Who holds ``token`` (None if it is unknown or revoked), for the hot path."""
+    row = (
+        await conn.execute(_CALLER_BY_TOKEN, {"token_hash": security.token_digest(token)})
+    ).first()
+    return None if row is None else Caller(*row)
 
 
 async def viewer_for_token(session: AsyncSession, token: str) -> Viewer | None:

@@ -7,6 +7,8 @@ from fastapi.responses import RedirectResponse
 
 from dropbell.accounts.deps import (
     OPTIONAL_AUTH,
+    Conn,
+    CurrentCaller,
     CurrentViewer,
     OptionalViewer,
     Session,
@@ -23,7 +25,7 @@ from dropbell.types import IdPath
 
 router = APIRouter(prefix="/api/v1/drops", tags=["drops"])
 shop_router = APIRouter(tags=["drops"])
-REMIND_LIMIT = Depends(limit("remind", by="account"))
+REMIND_LIMIT = Depends(limit("remind", by="caller"))
 
 
 @router.post("", status_code=201, response_model=DropOut)
@@ -91,24 +93,24 @@ async def cancel_drop(
     return await service.present_one(session, clock, settings, drop, viewer)
 
 
+# Remind me and its undo are what a launch rush is made of: they work on a plain
+# connection (CurrentCaller, Conn), not the ORM session; see docs/architecture.md.
 @router.post("/{drop_id}/remind", response_model=DropOut, dependencies=[REMIND_LIMIT])
 async def remind(
-    drop_id: IdPath, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
+    drop_id: IdPath, caller: CurrentCaller, conn: Conn, clock: AppClock, settings: AppSettings
 ) -> DropOut:
     """Remind me. Idempotent. 403 `not_eligible` outside the rollout; 409 once live or cancelled."""
-    drop, brand = await service.get_drop_and_brand(session, drop_id)
-    toggled = await reminders.remind(session, clock, settings, viewer, drop)
-    return service.present_toggled(clock, settings, drop, brand, viewer, toggled)
+    toggled = await reminders.remind(conn, clock, settings, caller, drop_id)
+    return service.present_toggled(clock, settings, caller, toggled)
 
 
 @router.post("/{drop_id}/unremind", response_model=DropOut, dependencies=[REMIND_LIMIT])
 async def unremind(
-    drop_id: IdPath, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
+    drop_id: IdPath, caller: CurrentCaller, conn: Conn, clock: AppClock, settings: AppSettings
 ) -> DropOut:
     """Take the reminder back. Idempotent."""
-    drop, brand = await service.get_drop_and_brand(session, drop_id)
-    toggled = await reminders.unremind(session, viewer, drop)
-    return service.present_toggled(clock, settings, drop, brand, viewer, toggled)
+    toggled = await reminders.unremind(conn, caller, drop_id)
+    return service.present_toggled(clock, settings, caller, toggled)
 
 
 @router.get("/{drop_id}/stats", response_model=DropStats)

@@ -31,10 +31,14 @@ class Drop(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     def status_at(self, now: datetime) -> str:
-        """``cancelled``, ``live`` from ``launch_at`` on, else ``scheduled``."""
-        if self.cancelled_at is not None:
-            return "cancelled"
-        return "live" if now >= self.launch_at else "scheduled"
+        return drop_status(self.launch_at, self.cancelled_at, now)
+
+
+def drop_status(launch_at: datetime, cancelled_at: datetime | None, now: datetime) -> str:
+    """``cancelled``, ``live`` from ``launch_at`` on, else ``scheduled``."""
+    if cancelled_at is not None:
+        return "cancelled"
+    return "live" if now >= launch_at else "scheduled"
 
 
 class ShopClick(Base):

@@ -7,17 +7,17 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell import errors
 from dropbell.accounts.models import Account
 from dropbell.accounts.schemas import BrandOut
-from dropbell.accounts.service import Viewer
+from dropbell.accounts.service import Caller, Viewer
 from dropbell.clock import Clock
 from dropbell.config import Settings
-from dropbell.drops.models import Drop, ShopClick
+from dropbell.drops.models import Drop, ShopClick, drop_status
 from dropbell.drops.rollout import is_eligible
 from dropbell.drops.schemas import DropCreate, DropOut, DropUpdate
 from dropbell.pagination import Page
@@ -123,21 +123,6 @@ async def get_drop(session: AsyncSession, drop_id: int, *, for_update: bool = Fa
 
 
 # Built once (Remind me runs it on every tap; building costs more than running it).
-_WITH_BRAND = (
-    select(Drop, Account)
-    .join(Account, Account.id == Drop.brand_id)
-    .where(Drop.id == bindparam("drop_id"))
-)
-
-
-async def get_drop_and_brand(session: AsyncSession, drop_id: int) -> tuple[Drop, Account]:
-    """The drop and its brand in one query (what presenting a single drop needs)."""
-    row = (await session.execute(_WITH_BRAND, {"drop_id": drop_id})).first()
-    if row is None:
-        raise errors.NotFound("No such drop.")
-    return row[0], row[1]
-
-
 async def _owned_drop(session: AsyncSession, viewer: Viewer, drop_id: int) -> Drop:
     drop = await get_drop(session, drop_id, for_update=True)
     if drop.brand_id != viewer.account.id:
@@ -261,7 +246,8 @@ async def present(
         return []
     brand_ids = {d.brand_id for d in drops}
     brands = {
-        a.id: a for a in await session.scalars(select(Account).where(Account.id.in_(brand_ids)))
+        a.id: BrandOut(id=a.id, username=a.username, display_name=a.display_name)
+        for a in await session.scalars(select(Account).where(Account.id.in_(brand_ids)))
     }
     reminded = (
         await reminders.is_reminded(session, viewer.account.id, [d.id for d in drops])
@@ -279,16 +265,17 @@ async def present(
 def _drop_out(
     settings: Settings,
     now: datetime,
-    drop: Drop,
-    brand: Account,
+    drop: Any,
+    brand: BrandOut,
     eligible: bool,
     reminded: bool,
     reminder_count: int | None = None,
 ) -> DropOut:
-    status = drop.status_at(now)
+    """``drop``: a ``Drop``, or a row with its columns (Remind me reads no ORM objects)."""
+    status = drop_status(drop.launch_at, drop.cancelled_at, now)
     return DropOut(
         id=drop.id,
-        brand=BrandOut(id=brand.id, username=brand.username, display_name=brand.display_name),
+        brand=brand,
         title=drop.title,
         description=drop.description,
         price=drop.price,
@@ -313,21 +300,20 @@ async def present_one(
 
 
 def present_toggled(
-    clock: Clock,
-    settings: Settings,
-    drop: Drop,
-    brand: Account,
-    viewer: Viewer,
-    toggled: reminders.Toggled,
+    clock: Clock, settings: Settings, caller: Caller, toggled: reminders.Toggled
 ) -> DropOut:
-    """The drop as the viewer sees it right after Remind me (or its undo): what
-    :func:`present_one` shows, without asking the database what the toggle just said."""
+    """The drop as the caller sees it right after Remind me (or its undo): what
+    :func:`present_one` shows, from the row the toggle read (no further query)."""
+    drop = toggled.drop
+    brand = BrandOut(
+        id=drop.brand_id, username=drop.brand_username, display_name=drop.brand_display_name
+    )
     return _drop_out(
         settings,
         clock.now(),
         drop,
         brand,
-        is_eligible(settings, viewer),
+        is_eligible(settings, caller),
         toggled.reminded,
         toggled.reminder_count,
     )

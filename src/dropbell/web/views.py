@@ -229,14 +229,14 @@ async def set_reminder(
     drop_id: int,
     on: bool,
 ) -> DropOut:
-    """Remind me (``on``) or take it back; the drop as the viewer now sees it."""
-    drop = await drops.get_drop(session, drop_id)
+    """Remind me (``on``) or take it back; the drop as the viewer now sees it. The same
+    statements as the API's, inside the page's transaction."""
+    conn, caller = await session.connection(), viewer.caller
     if on:
-        await reminders.remind(session, clock, settings, viewer, drop)
+        toggled = await reminders.remind(conn, clock, settings, caller, drop_id)
     else:
-        await reminders.unremind(session, viewer, drop)
-    await session.refresh(drop)
-    return await drops.present_one(session, clock, settings, drop, viewer)
+        toggled = await reminders.unremind(conn, caller, drop_id)
+    return drops.present_toggled(clock, settings, caller, toggled)
 
 
 async def inbox(
