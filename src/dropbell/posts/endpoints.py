@@ -2,15 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from dropbell.accounts.deps import OPTIONAL_AUTH, CurrentViewer, OptionalViewer, Session
 from dropbell.deps import AppClock, AppSettings
 from dropbell.pagination import PageParams, set_next_link
 from dropbell.posts import service
 from dropbell.posts.schemas import PostCreate, PostOut, ShareOut, TagPage
+from dropbell.ratelimit import limit
 
 router = APIRouter(prefix="/api/v1", tags=["posts"])
+POST_LIMIT = Depends(limit("post", by="account"))
 
 PostId = Annotated[
     int,
@@ -22,7 +24,7 @@ PostId = Annotated[
 ]
 
 
-@router.post("/posts", status_code=201, response_model=PostOut)
+@router.post("/posts", status_code=201, response_model=PostOut, dependencies=[POST_LIMIT])
 async def create_post(
     body: PostCreate,
     viewer: CurrentViewer,
@@ -30,7 +32,8 @@ async def create_post(
     clock: AppClock,
     settings: AppSettings,
 ) -> PostOut:
-    """Publish a post of 1 to 500 characters. `#hashtags` in the text become its tags."""
+    """Publish a post of 1 to 500 characters. `#hashtags` in the text become its tags.
+    Rate limited per account (429 `rate_limited` with `Retry-After`)."""
     post = await service.create_post(session, clock, viewer, body)
     return await service.present_one(session, clock, settings, post, viewer)
 

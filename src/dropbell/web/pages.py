@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from dropbell import errors, ratelimit
 from dropbell.accounts.deps import Session, WebViewer
 from dropbell.accounts.service import Viewer
 from dropbell.config import Settings
@@ -231,13 +232,21 @@ async def compose(
     text: Annotated[str, Form()] = "",
     next: Annotated[str | None, Form()] = None,
 ) -> Response:
-    """Publish a post; on bad input the form comes back with the error beside the field."""
+    """Publish a post; on bad input the form comes back with the error beside the field.
+    Posting is rate limited per account, counted with the API's (the text is kept)."""
     viewer = need(viewer)
     form = FormState(values={"text": text})
     data = validate(PostCreate, {"text": text}, form)
+    status_code, headers = 422, None
     if data is not None:
-        await views.create_post(session, clock, viewer, data)
-        return RedirectResponse(safe_next(next, "/"), status_code=303)
+        try:
+            await ratelimit.check_account(request, "post", viewer)
+        except errors.RateLimited as exc:
+            form.add_error(exc)
+            status_code, headers = exc.status, exc.headers
+        else:
+            await views.create_post(session, clock, viewer, data)
+            return RedirectResponse(safe_next(next, "/"), status_code=303)
     return render(
         request,
         "compose.html",
@@ -246,7 +255,8 @@ async def compose(
         settings=settings,
         now=clock.now(),
         unread=await views.unread(session, viewer),
-        status_code=422,
+        status_code=status_code,
+        headers=headers,
     )
 
 
