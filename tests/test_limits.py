@@ -63,6 +63,49 @@ async def test_remind_and_unremind_are_rate_limited_per_account(api: Api) -> Non
     assert (await api.remind(shopper, drop["id"])).status_code == 200
 
 
+async def test_posting_is_rate_limited_per_account(api: Api) -> None:
+    api.app.state.settings.rate_limit_post = "3/60"
+    author, other = await api.signup(), await api.signup()
+    replies = [
+        await api.client.post("/api/v1/posts", json={"text": f"post {i}"}, headers=author.headers)
+        for i in range(5)
+    ]
+    assert [r.status_code for r in replies] == [201, 201, 201, 429, 429]
+    assert replies[-1].json()["code"] == "rate_limited"
+    assert 1 <= int(replies[-1].headers["retry-after"]) <= 60
+    r = await api.client.post("/api/v1/posts", json={"text": "mine"}, headers=other.headers)
+    assert r.status_code == 201  # others are not affected
+    assert len((await api.client.get("/api/v1/timelines/public")).json()) == 4
+    api.clock.advance(timedelta(minutes=1))
+    r = await api.client.post("/api/v1/posts", json={"text": "again"}, headers=author.headers)
+    assert r.status_code == 201
+
+
+async def test_the_web_compose_form_counts_against_the_same_post_limit(api: Api) -> None:
+    api.app.state.settings.rate_limit_post = "2/60"
+    author = await api.signup()
+    await api.client.get("/login")  # sets the CSRF cookie
+    r = await api.client.post(
+        "/login",
+        data={
+            "username": author.username,
+            "password": "correct horse battery",
+            "csrf_token": api.client.cookies["dropbell_csrf"],
+        },
+    )
+    assert r.status_code == 303
+    form = {"text": "from the web", "csrf_token": api.client.cookies["dropbell_csrf"]}
+    assert (await api.client.post("/compose", data=form)).status_code == 303
+    r = await api.client.post("/api/v1/posts", json={"text": "api"}, headers=author.headers)
+    assert r.status_code == 201
+    page = await api.client.post("/compose", data=form)
+    assert page.status_code == 429 and 1 <= int(page.headers["retry-after"]) <= 60
+    assert "Too many requests" in page.text and "from the web</textarea>" in page.text
+    r = await api.client.post("/api/v1/posts", json={"text": "api"}, headers=author.headers)
+    assert r.status_code == 429
+    assert len((await api.client.get("/api/v1/timelines/public")).json()) == 2
+
+
 async def test_a_bot_cannot_remind_on_many_drops_a_minute(api: Api) -> None:
     api.app.state.settings.remind_new_drops_per_minute = 3
     brand = await api.partner()

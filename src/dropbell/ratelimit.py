@@ -76,6 +76,11 @@ async def check(request: Request, name: str, identity: str) -> None:
         )
 
 
+async def check_account(request: Request, name: str, viewer: Viewer) -> None:
+    """Count a hit of rule ``name`` for ``viewer``'s account (shared by the API and the web)."""
+    await check(request, name, f"a{viewer.account.id}")
+
+
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -100,6 +105,6 @@ def limit(name: str, by: Literal["ip", "account", "caller"]) -> Callable[..., Aw
         return by_caller
 
     async def by_account(request: Request, viewer: Viewer = Depends(current_viewer)) -> None:
-        await check(request, name, f"a{viewer.account.id}")
+        await check_account(request, name, viewer)
 
     return by_account

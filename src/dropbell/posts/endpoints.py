@@ -2,15 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from dropbell.accounts.deps import OPTIONAL_AUTH, CurrentViewer, OptionalViewer, Session
 from dropbell.deps import AppClock, AppSettings
 from dropbell.pagination import PageParams, set_next_link
 from dropbell.posts import service
 from dropbell.posts.schemas import PostCreate, PostOut, ShareOut, TagPage
+from dropbell.posts.service import PostAction
+from dropbell.ratelimit import limit
 
 router = APIRouter(prefix="/api/v1", tags=["posts"])
+POST_LIMIT = Depends(limit("post", by="account"))
 
 PostId = Annotated[
     int,
@@ -22,7 +25,7 @@ PostId = Annotated[
 ]
 
 
-@router.post("/posts", status_code=201, response_model=PostOut)
+@router.post("/posts", status_code=201, response_model=PostOut, dependencies=[POST_LIMIT])
 async def create_post(
     body: PostCreate,
     viewer: CurrentViewer,
@@ -30,7 +33,8 @@ async def create_post(
     clock: AppClock,
     settings: AppSettings,
 ) -> PostOut:
-    """Publish a post of 1 to 500 characters. `#hashtags` in the text become its tags."""
+    """Publish a post of 1 to 500 characters. `#hashtags` in the text become its tags.
+    Rate limited per account (429 `rate_limited` with `Retry-After`)."""
     post = await service.create_post(session, clock, viewer, body)
     return await service.present_one(session, clock, settings, post, viewer)
 
@@ -63,83 +67,32 @@ async def delete_post(
     return await service.present_one(session, clock, settings, post, viewer)
 
 
-@router.post("/posts/{post_id}/like", response_model=PostOut)
-async def like(
-    post_id: PostId,
-    viewer: CurrentViewer,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
-) -> PostOut:
-    """Like. Idempotent. The author gets a `like` notification (once, never for their own)."""
-    post = await service.like(session, clock, viewer, post_id)
-    return await service.present_one(session, clock, settings, post, viewer)
+def _toggle_route(action: PostAction, doc: str) -> None:
+    """Add ``POST /posts/{post_id}/<action>``: the toggle, answered with the post as now seen.
+    ``action`` is the route's name (so its summary and operationId), ``doc`` its description."""
+
+    async def toggle(
+        post_id: PostId, me: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
+    ) -> PostOut:
+        post = await service.toggle(session, clock, me, post_id, action)
+        return await service.present_one(session, clock, settings, post, me)
+
+    toggle.__doc__ = doc
+    router.post(f"/posts/{{post_id}}/{action}", response_model=PostOut, name=action)(toggle)
 
 
-@router.post("/posts/{post_id}/unlike", response_model=PostOut)
-async def unlike(
-    post_id: PostId,
-    viewer: CurrentViewer,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
-) -> PostOut:
-    """Take a like back. Idempotent."""
-    post = await service.unlike(session, viewer, post_id)
-    return await service.present_one(session, clock, settings, post, viewer)
-
-
-@router.post("/posts/{post_id}/repost", response_model=PostOut)
-async def repost(
-    post_id: PostId,
-    viewer: CurrentViewer,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
-) -> PostOut:
+_toggle_route(
+    "like", "Like. Idempotent. The author gets a `like` notification (once, never for their own)."
+)
+_toggle_route("unlike", "Take a like back. Idempotent.")
+_toggle_route(
+    "repost",
     """Repost to the public timeline. Idempotent. The author gets a `repost` notification
-    (once, never for their own). Returns the original post."""
-    post = await service.repost(session, clock, viewer, post_id)
-    return await service.present_one(session, clock, settings, post, viewer)
-
-
-@router.post("/posts/{post_id}/unrepost", response_model=PostOut)
-async def unrepost(
-    post_id: PostId,
-    viewer: CurrentViewer,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
-) -> PostOut:
-    """Undo a repost. Idempotent."""
-    post = await service.unrepost(session, viewer, post_id)
-    return await service.present_one(session, clock, settings, post, viewer)
-
-
-@router.post("/posts/{post_id}/bookmark", response_model=PostOut)
-async def bookmark(
-    post_id: PostId,
-    viewer: CurrentViewer,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
-) -> PostOut:
-    """Save to your bookmarks (private to you). Idempotent."""
-    post = await service.bookmark(session, clock, viewer, post_id)
-    return await service.present_one(session, clock, settings, post, viewer)
-
-
-@router.post("/posts/{post_id}/unbookmark", response_model=PostOut)
-async def unbookmark(
-    post_id: PostId,
-    viewer: CurrentViewer,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
-) -> PostOut:
-    """Remove from your bookmarks. Idempotent."""
-    post = await service.unbookmark(session, viewer, post_id)
-    return await service.present_one(session, clock, settings, post, viewer)
+    (once, never for their own). Returns the original post.""",
+)
+_toggle_route("unrepost", "Undo a repost. Idempotent.")
+_toggle_route("bookmark", "Save to your bookmarks (private to you). Idempotent.")
+_toggle_route("unbookmark", "Remove from your bookmarks. Idempotent.")
 
 
 @router.post("/posts/{post_id}/share", response_model=ShareOut, openapi_extra=OPTIONAL_AUTH)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
@@ -185,6 +185,26 @@ async def _notify(
     if new_id is not None:  # the author's open streams (badge, list) hear of it after commit
         stream.notification_created(session, post.author_id, new_id)
     return new_id
+
+
+PostAction = Literal["like", "unlike", "repost", "unrepost", "bookmark", "unbookmark"]
+
+
+async def toggle(
+    session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int, action: PostAction
+) -> Post:
+    """One of the six toggles, by name (each idempotent); the original post as it left it."""
+    if action == "like":
+        return await like(session, clock, viewer, post_id)
+    if action == "unlike":
+        return await unlike(session, viewer, post_id)
+    if action == "repost":
+        return await repost(session, clock, viewer, post_id)
+    if action == "unrepost":
+        return await unrepost(session, viewer, post_id)
+    if action == "bookmark":
+        return await bookmark(session, clock, viewer, post_id)
+    return await unbookmark(session, viewer, post_id)
 
 
 async def like(session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int) -> Post:

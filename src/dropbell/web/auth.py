@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dropbell import errors
 from dropbell.accounts import service as accounts
 from dropbell.accounts.codes import COUNTRIES, LANGUAGES
-from dropbell.accounts.deps import Session, WebViewer
 from dropbell.accounts.schemas import AccountCreate, ProfileUpdate
-from dropbell.deps import AppClock, AppSettings
 from dropbell.web import locale, views
+from dropbell.web.context import Ctx, GuestCtx
 from dropbell.web.forms import Form, text_values, validate
-from dropbell.web.pages import need, safe_next
-from dropbell.web.render import render
+from dropbell.web.pages import safe_next
 from dropbell.web.routing import PageRoute
 from dropbell.web.session import CsrfChecked, log_in, log_out, platform_from_user_agent
 
@@ -37,35 +35,17 @@ def _choices() -> dict[str, object]:
 
 
 @router.get("/signup", response_class=HTMLResponse)
-async def signup_page(
-    request: Request,
-    viewer: WebViewer,
-    settings: AppSettings,
-    clock: AppClock,
-    next: Annotated[str | None, Query()] = None,
-) -> Response:
-    if viewer is not None:
+async def signup_page(ctx: Ctx, next: Annotated[str | None, Query()] = None) -> Response:
+    if ctx.viewer is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    guess = locale.guess(request.headers.get("accept-language"))
+    guess = locale.guess(ctx.request.headers.get("accept-language"))
     form = Form(values={"country": guess.country, "language": guess.language, "timezone": "UTC"})
-    return render(
-        request,
-        "signup.html",
-        {"form": form, "next": safe_next(next), **_choices()},
-        viewer=None,
-        settings=settings,
-        now=clock.now(),
-    )
+    return ctx.render("signup.html", {"form": form, "next": safe_next(next), **_choices()})
 
 
 @router.post("/signup", response_class=HTMLResponse)
-async def signup(
-    request: Request,
-    _csrf: CsrfChecked,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
-) -> Response:
+async def signup(_csrf: CsrfChecked, ctx: GuestCtx) -> Response:
+    request = ctx.request
     data = await request.form()
     form = Form(values=text_values(data, SIGNUP_FIELDS))
     body = {k: v for k, v in form.values.items() if v or k != "display_name"}
@@ -75,53 +55,29 @@ async def signup(
     if account is not None:
         try:
             platform = platform_from_user_agent(request.headers.get("user-agent"))
-            token = await views.sign_up(session, clock, account, platform)
+            token = await views.sign_up(ctx.session, ctx.clock, account, platform)
         except errors.AppError as exc:
             form.add_error(exc)
         else:
             response = RedirectResponse(next_url, status_code=303)
-            log_in(request, response, settings, token)
+            log_in(request, response, ctx.settings, token)
             return response
     form.values.pop("password", None)
-    return render(
-        request,
-        "signup.html",
-        {"form": form, "next": next_url, **_choices()},
-        viewer=None,
-        settings=settings,
-        now=clock.now(),
-        status_code=422,
+    return ctx.render(
+        "signup.html", {"form": form, "next": next_url, **_choices()}, status_code=422
     )
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_page(
-    request: Request,
-    viewer: WebViewer,
-    settings: AppSettings,
-    clock: AppClock,
-    next: Annotated[str | None, Query()] = None,
-) -> Response:
-    if viewer is not None:
+async def login_page(ctx: Ctx, next: Annotated[str | None, Query()] = None) -> Response:
+    if ctx.viewer is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return render(
-        request,
-        "login.html",
-        {"form": Form(), "next": safe_next(next)},
-        viewer=None,
-        settings=settings,
-        now=clock.now(),
-    )
+    return ctx.render("login.html", {"form": Form(), "next": safe_next(next)})
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login(
-    request: Request,
-    _csrf: CsrfChecked,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
-) -> Response:
+async def login(_csrf: CsrfChecked, ctx: GuestCtx) -> Response:
+    request = ctx.request
     data = await request.form()
     username = str(data.get("username") or "").strip()
     password = str(data.get("password") or "")
@@ -129,53 +85,32 @@ async def login(
     form = Form(values={"username": username})
     try:
         token, _ = await accounts.issue_token(
-            session,
-            clock,
+            ctx.session,
+            ctx.clock,
             username[:30],
             password[:200],
             platform_from_user_agent(request.headers.get("user-agent")),
         )
     except errors.Unauthorized as exc:
         form.errors[""] = exc.detail
-        return render(
-            request,
-            "login.html",
-            {"form": form, "next": next_url},
-            viewer=None,
-            settings=settings,
-            now=clock.now(),
-            status_code=401,
-        )
+        return ctx.render("login.html", {"form": form, "next": next_url}, status_code=401)
     response = RedirectResponse(next_url, status_code=303)
-    log_in(request, response, settings, token)
+    log_in(request, response, ctx.settings, token)
     return response
 
 
 @router.post("/logout")
-async def logout(
-    _csrf: CsrfChecked,
-    viewer: WebViewer,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
-) -> RedirectResponse:
-    if viewer is not None:
-        await accounts.revoke_token(session, clock, viewer.token_id)
+async def logout(_csrf: CsrfChecked, ctx: Ctx) -> RedirectResponse:
+    if ctx.viewer is not None:
+        await accounts.revoke_token(ctx.session, ctx.clock, ctx.viewer.token_id)
     response = RedirectResponse("/", status_code=303)
-    log_out(response, settings)
+    log_out(response, ctx.settings)
     return response
 
 
 @router.get("/settings", response_class=HTMLResponse)
-async def settings_page(
-    request: Request,
-    viewer: WebViewer,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
-    saved: Annotated[bool, Query()] = False,
-) -> HTMLResponse:
-    me = need(viewer)
+async def settings_page(ctx: Ctx, saved: Annotated[bool, Query()] = False) -> HTMLResponse:
+    me = ctx.need()
     account = me.account
     form = Form(
         values={
@@ -186,42 +121,21 @@ async def settings_page(
             "platform": me.platform,
         }
     )
-    return render(
-        request,
-        "settings.html",
-        {"form": form, "saved": saved, **_choices()},
-        viewer=me,
-        settings=settings,
-        now=clock.now(),
-        unread=await views.unread(session, me),
-    )
+    return await ctx.page("settings.html", {"form": form, "saved": saved, **_choices()})
 
 
 @router.post("/settings", response_class=HTMLResponse)
-async def save_settings(
-    request: Request,
-    _csrf: CsrfChecked,
-    viewer: WebViewer,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
-) -> Response:
-    me = need(viewer)
-    form = Form(values=text_values(await request.form(), PROFILE_FIELDS))
+async def save_settings(_csrf: CsrfChecked, ctx: Ctx) -> Response:
+    me = ctx.need()
+    form = Form(values=text_values(await ctx.request.form(), PROFILE_FIELDS))
     profile = validate(ProfileUpdate, {k: form.values[k] for k in PROFILE_FIELDS[:-1]}, form)
     platform = form.values["platform"]
     if platform not in dict(PLATFORMS):
         form.errors["platform"] = "Choose one of the apps."
     if profile is not None and form.ok:
-        await accounts.update_profile(session, me, profile)
-        await accounts.set_platform(session, me, platform)
+        await accounts.update_profile(ctx.session, me, profile)
+        await accounts.set_platform(ctx.session, me, platform)
         return RedirectResponse("/settings?saved=1", status_code=303)
-    return render(
-        request,
-        "settings.html",
-        {"form": form, "saved": False, **_choices()},
-        viewer=me,
-        settings=settings,
-        now=clock.now(),
-        status_code=422,
+    return ctx.render(
+        "settings.html", {"form": form, "saved": False, **_choices()}, status_code=422
     )

@@ -154,6 +154,7 @@ def render(
     now: datetime,
     unread: int = 0,
     status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """Render a page (or a fragment) with what every template may use."""
     full = {
@@ -166,7 +167,9 @@ def render(
         "path": request.url.path,
         **context,
     }
-    response = templates.TemplateResponse(request, name, full, status_code=status_code)
+    response = templates.TemplateResponse(
+        request, name, full, status_code=status_code, headers=headers
+    )
     response.headers["Cache-Control"] = "no-store"
     remember_csrf(request, response, settings)
     return response

@@ -154,30 +154,16 @@ async def create_post(session: AsyncSession, clock: Clock, viewer: Viewer, data:
     return (await posts.create_post(session, clock, viewer, data)).id
 
 
-POST_ACTIONS = ("like", "unlike", "repost", "unrepost", "bookmark", "unbookmark")
-
-
 async def post_action(
     session: AsyncSession,
     clock: Clock,
     settings: Settings,
     viewer: Viewer,
     post_id: int,
-    action: str,
+    action: posts.PostAction,
 ) -> PostOut:
     """A toggle on a post (a repost's id acts on the original); the original as now seen."""
-    if action == "like":
-        post = await posts.like(session, clock, viewer, post_id)
-    elif action == "unlike":
-        post = await posts.unlike(session, viewer, post_id)
-    elif action == "repost":
-        post = await posts.repost(session, clock, viewer, post_id)
-    elif action == "unrepost":
-        post = await posts.unrepost(session, viewer, post_id)
-    elif action == "bookmark":
-        post = await posts.bookmark(session, clock, viewer, post_id)
-    else:
-        post = await posts.unbookmark(session, viewer, post_id)
+    post = await posts.toggle(session, clock, viewer, post_id, action)
     return await posts.present_one(session, clock, settings, post, viewer)
 
 

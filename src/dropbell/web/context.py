@@ -1,0 +1,90 @@
+"""What every page handler starts from: who is asking, the session, the clock and the
+settings, in one dependency, and rendering with them.
+
+A handler takes ``ctx: Ctx``, calls one function of ``views`` and answers with
+``await ctx.page(...)`` (a full page, with the unread badge in the layout) or
+``ctx.render(...)`` (a fragment, or a page shown without the badge).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dropbell.accounts.deps import Session, WebViewer
+from dropbell.accounts.service import Viewer
+from dropbell.clock import Clock
+from dropbell.config import Settings
+from dropbell.deps import AppClock, AppSettings
+from dropbell.web import views
+from dropbell.web.render import render
+from dropbell.web.routing import LoginRequired
+
+
+@dataclass(frozen=True)
+class PageContext:
+    request: Request
+    session: AsyncSession
+    clock: Clock
+    settings: Settings
+    viewer: Viewer | None = None
+
+    def need(self) -> Viewer:
+        """The logged-in shopper; anyone else is sent to the log-in page (and back)."""
+        if self.viewer is None:
+            raise LoginRequired()
+        return self.viewer
+
+    def render(
+        self,
+        name: str,
+        context: dict[str, Any],
+        *,
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+        unread: int = 0,
+    ) -> HTMLResponse:
+        return render(
+            self.request,
+            name,
+            context,
+            viewer=self.viewer,
+            settings=self.settings,
+            now=self.clock.now(),
+            unread=unread,
+            status_code=status_code,
+            headers=headers,
+        )
+
+    async def page(
+        self,
+        name: str,
+        context: dict[str, Any],
+        *,
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> HTMLResponse:
+        """A full page, with the viewer's unread notifications counted in its badge."""
+        unread = await views.unread(self.session, self.viewer)
+        return self.render(name, context, status_code=status_code, headers=headers, unread=unread)
+
+
+async def page_context(
+    request: Request, viewer: WebViewer, session: Session, clock: AppClock, settings: AppSettings
+) -> PageContext:
+    return PageContext(request, session, clock, settings, viewer)
+
+
+async def guest_context(
+    request: Request, session: Session, clock: AppClock, settings: AppSettings
+) -> PageContext:
+    """For the sign-up and log-in forms' POSTs: nobody is looked up (the viewer is None)."""
+    return PageContext(request, session, clock, settings)
+
+
+Ctx = Annotated[PageContext, Depends(page_context)]
+GuestCtx = Annotated[PageContext, Depends(guest_context)]
