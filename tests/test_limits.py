@@ -106,6 +106,27 @@ async def test_the_web_compose_form_counts_against_the_same_post_limit(api: Api)
     assert len((await api.client.get("/api/v1/timelines/public")).json()) == 2
 
 
+async def test_the_web_remind_button_counts_against_the_same_remind_limit(api: Api) -> None:
+    api.app.state.settings.rate_limit_remind = "3/60"
+    brand = await api.partner()
+    drop = await api.create_drop(brand)
+    shopper = await api.signup()
+    api.client.headers["user-agent"] = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0)"  # in the rollout
+    await api.client.get("/login")  # sets the CSRF cookie
+    csrf = api.client.cookies["dropbell_csrf"]
+    form = {"username": shopper.username, "password": "correct horse battery", "csrf_token": csrf}
+    assert (await api.client.post("/login", data=form)).status_code == 303
+    tap = {"csrf_token": api.client.cookies["dropbell_csrf"]}  # a new one after logging in
+    assert (await api.client.post(f"/drops/{drop['id']}/remind", data=tap)).status_code == 303
+    assert (await api.remind(shopper, drop["id"])).status_code == 200
+    assert (await api.client.post(f"/drops/{drop['id']}/unremind", data=tap)).status_code == 303
+    r = await api.client.post(f"/drops/{drop['id']}/remind", data=tap)
+    assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 60
+    assert (await api.remind(shopper, drop["id"])).status_code == 429
+    api.clock.advance(timedelta(minutes=1))
+    assert (await api.client.post(f"/drops/{drop['id']}/remind", data=tap)).status_code == 303
+
+
 async def test_a_bot_cannot_remind_on_many_drops_a_minute(api: Api) -> None:
     api.app.state.settings.remind_new_drops_per_minute = 3
     brand = await api.partner()

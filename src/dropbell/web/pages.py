@@ -75,8 +75,10 @@ async def remind(
     next: Annotated[str | None, Form()] = None,
 ) -> Response:
     """The Remind me / Reminder set toggle. Answers with the new card (fetch) or a redirect."""
+    me = ctx.need()
+    await ratelimit.check_account(ctx.request, "remind", me.account.id)  # the API's count
     on = action == "remind"
-    drop = await views.set_reminder(ctx.session, ctx.clock, ctx.settings, ctx.need(), drop_id, on)
+    drop = await views.set_reminder(ctx.session, ctx.clock, ctx.settings, me, drop_id, on)
     if not wants_fragment(ctx.request):
         return RedirectResponse(safe_next(next, f"/drops/{drop_id}"), status_code=303)
     return ctx.render(
@@ -137,7 +139,7 @@ async def compose(
     status_code, headers = 422, None
     if data is not None:
         try:
-            await ratelimit.check_account(ctx.request, "post", me)
+            await ratelimit.check_account(ctx.request, "post", me.account.id)
         except errors.RateLimited as exc:
             form.add_error(exc)
             status_code, headers = exc.status, exc.headers

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -40,12 +40,12 @@ class PageRoute(APIRoute):
             except errors.AppError as exc:
                 if wants_fragment(request):
                     raise
-                return error_page(request, exc.status, exc.detail, exc.code)
+                return error_page(request, exc.status, exc.detail, exc.code, exc.headers)
             except StarletteHTTPException as exc:
                 if wants_fragment(request) or exc.status_code >= 500:
                     raise
                 detail = exc.detail if isinstance(exc.detail, str) else "Something went wrong."
-                return error_page(request, exc.status_code, detail, "error")
+                return error_page(request, exc.status_code, detail, "error", exc.headers)
 
         return page_handler
 
@@ -56,10 +56,18 @@ TITLES = {
     404: "Not found",
     409: "Not any more",
     422: "That didn't work",
+    429: "Slow down",
 }
 
 
-def error_page(request: Request, status: int, message: str, code: str) -> Response:
+def error_page(
+    request: Request,
+    status: int,
+    message: str,
+    code: str,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """The error as a page, with the error's headers (Retry-After on a 429, say)."""
     app = request.app
     viewer = getattr(request.state, "viewer", None)
     return render(
@@ -70,4 +78,5 @@ def error_page(request: Request, status: int, message: str, code: str) -> Respon
         settings=app.state.settings,
         now=app.state.clock.now(),
         status_code=status,
+        headers=dict(headers or {}),
     )
