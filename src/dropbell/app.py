@@ -101,6 +101,8 @@ def create_app(
     app.state.clock = clock
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
+    # Remind me's turn at a pooled connection, first come first served (db.connection_dependency).
+    app.state.connection_gate = asyncio.Semaphore(settings.db_pool_size)
     app.state.scheduler = None
     app.state.hub = hub
     app.state.rate_counter = make_counter(settings.redis_url)
