@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
 
-from dropbell.db import make_engine, make_sessionmaker
+from dropbell.db import make_engine, make_sessionmaker, transaction
 from dropbell.models import Notification, ReminderJob
+from dropbell.reminders import fanout
 from dropbell.reminders.scheduler import Delivered, Scheduler
 from tests.helpers import Api, User
 
@@ -167,3 +169,27 @@ async def test_a_hung_worker_that_wakes_up_does_not_deliver_again(api: Api) -> N
     async with api.app.state.sessionmaker() as session:
         job = await session.scalar(select(ReminderJob).where(ReminderJob.kind == "drop_live"))
         assert job is not None and job.state == "done" and job.delivered == SUBSCRIBERS
+
+
+async def test_a_batch_written_again_adds_only_what_is_missing(api: Api) -> None:
+    """Exactly once does not rest on the cursor alone: a range partly delivered already
+    (its first half, here) gets only its missing rows, never a second copy."""
+    _, _, drop = await _big_drop(api)
+    api.clock.set(_launch(drop))
+    job = await Scheduler(api.app.state.sessionmaker, api.clock, api.app.state.settings).claim()
+    assert job is not None and job.kind == "drop_soon"
+    deliver = partial(
+        fanout.deliver_batch,
+        job_id=job.id,
+        drop_id=job.drop_id,
+        kind=job.kind,
+        due_at=job.due_at,
+        cursor=0,
+    )
+    async with transaction(api.app.state.sessionmaker) as session:
+        assert (await deliver(session, batch_size=SUBSCRIBERS // 2)).inserted == SUBSCRIBERS // 2
+    async with transaction(api.app.state.sessionmaker) as session:
+        again = await deliver(session, batch_size=SUBSCRIBERS)
+        assert again.inserted == SUBSCRIBERS - SUBSCRIBERS // 2
+    assert await _counts(api, drop["id"]) == {"drop_soon": SUBSCRIBERS}
+    assert await _per_account_max(api, drop["id"]) == 1
