@@ -18,6 +18,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dropbell.accounts import security
 from dropbell.app import create_app
@@ -95,6 +96,29 @@ async def database_url(template_url: str, tmp_path: Path) -> str:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     await engine.dispose()
     return template_url
+
+
+@pytest.fixture
+async def scratch_engine(template_url: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """An empty database of the same kind, to migrate up and down."""
+    if template_url.startswith("sqlite"):
+        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'scratch.db'}")
+        yield engine
+        await engine.dispose()
+        return
+    admin = make_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"{make_url(template_url).database}_scratch"
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(
+        make_url(template_url).set(database=name).render_as_string(hide_password=False)
+    )
+    yield engine
+    await engine.dispose()
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
 
 
 @pytest.fixture

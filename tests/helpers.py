@@ -102,3 +102,10 @@ class Api:
     async def types(self, user: User) -> list[str]:
         """The user's notification types, oldest first."""
         return [n["type"] for n in reversed(await self.inbox(user, limit=80))]
+
+
+async def remind_with(api: Api, user: User, drop_id: int, offsets: list[int]) -> httpx.Response:
+    """Remind me with a choice of leads (seconds before the launch)."""
+    return await api.client.post(
+        f"/api/v1/drops/{drop_id}/remind", headers=user.headers, json={"offsets": offsets}
+    )

@@ -21,7 +21,8 @@ async def test_health_and_metrics(api: Api, scheduler: Scheduler) -> None:
     await scheduler.run_due()
     text = (await api.client.get("/metrics")).text
     assert 'dropbell_notifications_total{type="drop_live"}' in text
-    assert "dropbell_fanout_seconds_bucket" in text
+    assert 'dropbell_notices_released_total{type="drop_live"}' in text
+    assert "dropbell_notice_count_seconds_bucket" in text
     assert "dropbell_delivery_lateness_seconds_bucket" in text
 
 

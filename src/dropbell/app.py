@@ -24,15 +24,20 @@ from dropbell.config import Settings
 from dropbell.db import make_engine, make_sessionmaker
 from dropbell.drops.endpoints import router as drops_router
 from dropbell.drops.endpoints import shop_router
+from dropbell.live import publish
+from dropbell.live.brokers import make_broker
+from dropbell.live.hub import Hub
+from dropbell.live.routes import router as stream_router
 from dropbell.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
-from dropbell.notifications import stream
 from dropbell.notifications.endpoints import router as notifications_router
 from dropbell.posts.endpoints import router as posts_router
+from dropbell.push.endpoints import router as push_router
 from dropbell.ratelimit import make_counter
-from dropbell.reminders.scheduler import Scheduler
+from dropbell.reminders.scheduler import Scheduler, scheduler_listeners
 from dropbell.web.auth import router as web_auth_router
 from dropbell.web.console import router as web_console_router
 from dropbell.web.pages import router as pages_router
+from dropbell.web.pwa import router as pwa_router
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -62,8 +67,8 @@ def create_app(
         **settings.pool_options,
     )
     sessionmaker = make_sessionmaker(engine)
-    hub = stream.Hub(sessionmaker, clock, settings, stream.make_broker(settings, engine))
-    stream.attach(sessionmaker, hub.publisher)
+    hub = Hub(sessionmaker, clock, settings, make_broker(settings, engine))
+    publish.attach(sessionmaker, hub.publisher)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,7 +80,7 @@ def create_app(
                 sessionmaker,
                 clock,
                 settings,
-                listeners=stream.scheduler_listeners(hub.publisher),
+                listeners=scheduler_listeners(hub.publisher),
             )
             app.state.scheduler = scheduler
             task = asyncio.create_task(scheduler.run(stop), name="scheduler")
@@ -113,12 +118,14 @@ def create_app(
     app.include_router(accounts_router)
     app.include_router(drops_router)
     app.include_router(notifications_router)
-    app.include_router(stream.router)
+    app.include_router(stream_router)
     app.include_router(posts_router)
+    app.include_router(push_router)
     app.include_router(shop_router)
     app.include_router(pages_router)
     app.include_router(web_auth_router)
     app.include_router(web_console_router)
+    app.include_router(pwa_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.test_hooks:
         from dropbell.testhooks import router as test_router

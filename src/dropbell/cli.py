@@ -13,6 +13,7 @@ from rich.console import Console
 
 from dropbell import logs
 from dropbell.config import Settings
+from dropbell.push.cli import bench_push, push_app
 
 if TYPE_CHECKING:
     from dropbell.clock import Clock
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 partner_app = typer.Typer(help="Approve partner brands and the shop domains they may link to.")
 app.add_typer(partner_app, name="partner")
+app.add_typer(push_app, name="push")
 console = Console(stderr=True)
 
 DatabaseUrl = Annotated[
@@ -128,26 +130,25 @@ def serve(
 
 @asynccontextmanager
 async def worker_scheduler(settings: Settings, clock: Clock) -> AsyncIterator[Scheduler]:
-    """The scheduler as `dropbell worker` runs it: every committed batch is published
+    """The scheduler as `dropbell worker` runs it: every released notice is published
     to the API processes' live streams (PostgreSQL NOTIFY)."""
-    from dropbell.app import create_app  # noqa: F401  (imports every model)
+    import dropbell.models  # noqa: F401  (every table, for the ORM's relationships)
     from dropbell.db import make_engine, make_sessionmaker
-    from dropbell.notifications import stream
-    from dropbell.reminders.scheduler import Scheduler
+    from dropbell.live import publish
+    from dropbell.live.brokers import make_broker
+    from dropbell.reminders.scheduler import Scheduler, scheduler_listeners
 
     engine = make_engine(
         settings.database_url,
         idle_in_transaction_seconds=settings.job_lease_seconds,
         **settings.pool_options,
     )
-    broker = stream.make_broker(settings, engine)
-    publisher = stream.Publisher(broker)
+    broker = make_broker(settings, engine)
+    publisher = publish.Publisher(broker)
     sessionmaker = make_sessionmaker(engine)
-    stream.attach(sessionmaker, publisher)
+    publish.attach(sessionmaker, publisher)
     try:
-        yield Scheduler(
-            sessionmaker, clock, settings, listeners=stream.scheduler_listeners(publisher)
-        )
+        yield Scheduler(sessionmaker, clock, settings, listeners=scheduler_listeners(publisher))
     finally:
         await broker.close()
         await engine.dispose()
@@ -267,21 +268,40 @@ def demo(
 
 bench_app = typer.Typer(help="Benchmarks that print figures.")
 app.add_typer(bench_app, name="bench")
+bench_app.command("push")(bench_push)
 
 
-@bench_app.command("fanout")
-def bench_fanout(
-    subscribers: Annotated[int, typer.Option(min=1, help="How many shoppers remind on one drop.")],
+@bench_app.command("launch")
+def bench_launch(
+    subscribers: Annotated[int, typer.Option(min=110, help="How many shoppers remind on one drop.")],
     database_url: DatabaseUrl = None,
     json_out: Annotated[
         bool, typer.Option("--json", help="Last line: the figures as JSON.")
     ] = False,
-    batch_size: Annotated[int | None, typer.Option(help="Subscribers per batch.")] = None,
+    sample: Annotated[
+        int, typer.Option(min=1, help="Random subscribers who read their inbox over HTTP.")
+    ] = 1_000,
+    heavy: Annotated[
+        int, typer.Option(min=1, help="Heavy shoppers (1,000 reminders each) who read theirs.")
+    ] = 100,
+    baseline: Annotated[
+        bool, typer.Option(help="Also time the old design's per-subscriber write.")
+    ] = True,
 ) -> None:
-    """Bulk-load N subscribers of one drop, let the real scheduler fire the launch, time it."""
+    """Bulk-load a launch to N subscribers, let the real scheduler release it, read inboxes."""
     import dropbell.bench as bench
 
-    asyncio.run(bench.fanout(subscribers, database_url, json_out, batch_size, console))
+    asyncio.run(
+        bench.launch(
+            subscribers,
+            database_url,
+            json_out,
+            console,
+            sample=sample,
+            heavy=heavy,
+            baseline=baseline,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dropbell.rules import Rule
@@ -25,11 +25,19 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; sqlite+aiosqlite:///file.db or postgresql+asyncpg://...",
     )
     reminder_lead_seconds: int = Field(
-        900, ge=1, description="How long before launch drop_soon fires."
+        900, ge=1, description="The lead of Remind me without a choice: drop_soon this early."
     )
-    rollout_platforms: str = "ios"
-    rollout_countries: str = "US"
-    rollout_languages: str = "en"
+    reminder_offsets: str = Field(
+        "86400,3600,900",
+        description="The leads (seconds before launch) a shopper may choose, comma-separated.",
+    )
+    # "*" lets everyone in; the original test was ios / US / en.
+    rollout_platforms: str = "*"
+    rollout_countries: str = "*"
+    rollout_languages: str = "*"
+    rollout_percent: int = Field(
+        100, ge=0, le=100, description="A stable share of accounts that get Remind me."
+    )
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Base URL used in links we hand out."
     )
@@ -67,6 +75,28 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, description="Share rate-limit counters across processes.")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies get 413.")
 
+    # Web Push (docs/push.md).
+    vapid_private_key: SecretStr | None = Field(
+        None, description="The VAPID private key (PEM or raw base64url); else kept in the database."
+    )
+    vapid_subject: str | None = Field(
+        None, description="The VAPID contact (mailto: or https:); default: the public URL."
+    )
+    push_allowed_hosts: str = Field(
+        "", description="host:port list pushed to even if not public https (a local push service)."
+    )
+    push_concurrency: int = Field(200, ge=1, description="Pushes in flight per worker process.")
+    push_batch_size: int = Field(1000, ge=1, description="Subscriptions per push ledger batch.")
+    push_max_attempts: int = Field(5, ge=1, description="Tries per push before it counts failed.")
+    push_retry_seconds: float = Field(
+        2.0, gt=0, description="First retry delay after a 429 or 5xx (doubles each time)."
+    )
+    push_retry_max_seconds: float = Field(600.0, gt=0, description="Longest retry delay.")
+    push_timeout_seconds: float = Field(10.0, gt=0, description="One push request's timeout.")
+    push_http2: bool = Field(
+        True, description="HTTP/2 to push services (httpx); off: HTTP/1.1 on aiohttp's pool."
+    )
+
     # Only for tests and local demos: lets /_test/clock move the server's clock.
     test_hooks: bool = False
 
@@ -77,6 +107,28 @@ class Settings(BaseSettings):
             frozenset(c.upper() for c in _split(self.rollout_countries)),
             frozenset(lang.lower() for lang in _split(self.rollout_languages)),
         )
+
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _valid_offsets(cls, value: str) -> str:
+        try:
+            leads = [int(part) for part in value.split(",") if part.strip()]
+        except ValueError:
+            raise ValueError("a comma-separated list of seconds, like 86400,3600,900") from None
+        if any(lead <= 0 for lead in leads):
+            raise ValueError("each lead must be a positive number of seconds")
+        return value
+
+    @cached_property
+    def offset_choices(self) -> list[int]:
+        """The operator's menu of leads, largest first."""
+        leads = {int(part) for part in self.reminder_offsets.split(",") if part.strip()}
+        return sorted(leads, reverse=True)
+
+    @property
+    def allowed_offsets(self) -> frozenset[int]:
+        """What Remind me accepts: the menu, and the default lead."""
+        return frozenset(self.offset_choices) | {self.reminder_lead_seconds}
 
     @field_validator(
         "rate_limit_signup", "rate_limit_token", "rate_limit_remind", "rate_limit_post"
@@ -100,6 +152,11 @@ class Settings(BaseSettings):
         if self.is_sqlite:
             return {}
         return {"pool_size": self.db_pool_size, "max_overflow": self.db_max_overflow}
+
+    @property
+    def push_allowed(self) -> frozenset[str]:
+        """DROPBELL_PUSH_ALLOWED_HOSTS as lower-case host:port strings."""
+        return frozenset(h.lower() for h in _split(self.push_allowed_hosts))
 
     @property
     def is_sqlite(self) -> bool:

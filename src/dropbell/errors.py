@@ -40,6 +40,10 @@ class Invalid(AppError):
     status, code, message = 422, "invalid", "The request is not valid."
 
 
+class InvalidOffset(Invalid):
+    code = "invalid_offset"
+
+
 class Unauthorized(AppError):
     status, code, message = 401, "unauthorized", "A valid access token is required."
 

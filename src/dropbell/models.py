@@ -3,8 +3,9 @@
 from dropbell.accounts.models import AccessToken, Account, ShopDomain
 from dropbell.db import Base
 from dropbell.drops.models import Drop, ShopClick
-from dropbell.notifications.models import DropOpen, Notification
+from dropbell.notifications.models import DropOpen, NoticeRead, Notification
 from dropbell.posts.models import Bookmark, Like, Post, PostTag, Repost, Share
+from dropbell.push.models import PushDelivery, PushJob, PushKey, PushSubscription
 from dropbell.reminders.models import Delivery, Reminder, ReminderJob
 
 __all__ = [
@@ -16,9 +17,14 @@ __all__ = [
     "Drop",
     "DropOpen",
     "Like",
+    "NoticeRead",
     "Notification",
     "Post",
     "PostTag",
+    "PushDelivery",
+    "PushJob",
+    "PushKey",
+    "PushSubscription",
     "Reminder",
     "ReminderJob",
     "Repost",

@@ -19,7 +19,11 @@ SHOPPERS = 20
 
 async def _held(api: Api, drop_id: int) -> int:
     async with api.app.state.sessionmaker() as session:
-        query = select(func.count()).select_from(Reminder).where(Reminder.drop_id == drop_id)
+        query = (
+            select(func.count())
+            .select_from(Reminder)
+            .where(Reminder.drop_id == drop_id, Reminder.ended_at.is_(None))
+        )
         return int(await session.scalar(query) or 0)
 
 

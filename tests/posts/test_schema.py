@@ -4,9 +4,8 @@ a fixed number of queries."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from dropbell.db import make_engine
 from dropbell.migrate import alembic_config, upgrade
 from dropbell.models import Base
-from tests.conftest import POSTGRES_ADMIN_URL
 from tests.helpers import Api, User
 from tests.posts.helpers import ok, post
 
@@ -39,29 +37,6 @@ async def test_autogenerate_finds_nothing_to_change(template_url: str) -> None:
             assert await conn.run_sync(diff) == []
     finally:
         await engine.dispose()
-
-
-@pytest.fixture
-async def scratch_engine(template_url: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """An empty database of the same kind, to migrate up and down."""
-    if template_url.startswith("sqlite"):
-        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'scratch.db'}")
-        yield engine
-        await engine.dispose()
-        return
-    admin = make_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"{make_url(template_url).database}_scratch"
-    async with admin.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(
-        make_url(template_url).set(database=name).render_as_string(hide_password=False)
-    )
-    yield engine
-    await engine.dispose()
-    async with admin.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await admin.dispose()
 
 
 async def _downgrade(engine: AsyncEngine, revision: str) -> None:

@@ -16,7 +16,14 @@ from dropbell.accounts.deps import (
 )
 from dropbell.deps import AppClock, AppSettings
 from dropbell.drops import calendar, service, stats
-from dropbell.drops.schemas import DropCreate, DropOut, DropStats, DropUpdate, ShopSource
+from dropbell.drops.schemas import (
+    DropCreate,
+    DropOut,
+    DropStats,
+    DropUpdate,
+    RemindBody,
+    ShopSource,
+)
 from dropbell.errors import NotOwner
 from dropbell.pagination import PageParams, set_next_link
 from dropbell.ratelimit import limit
@@ -97,10 +104,21 @@ async def cancel_drop(
 # connection (CurrentCaller, Conn), not the ORM session; see docs/architecture.md.
 @router.post("/{drop_id}/remind", response_model=DropOut, dependencies=[REMIND_LIMIT])
 async def remind(
-    drop_id: IdPath, caller: CurrentCaller, conn: Conn, clock: AppClock, settings: AppSettings
+    drop_id: IdPath,
+    caller: CurrentCaller,
+    conn: Conn,
+    clock: AppClock,
+    settings: AppSettings,
+    body: RemindBody | None = None,
 ) -> DropOut:
-    """Remind me. Idempotent. 403 `not_eligible` outside the rollout; 409 once live or cancelled."""
-    toggled = await reminders.remind(conn, clock, settings, caller, drop_id)
+    """Remind me, with the leads chosen from `offset_choices` (none given: the default lead).
+
+    Idempotent; again with other offsets changes the choice from now on. 422
+    `invalid_offset` for a lead off the menu, 403 `not_eligible` outside the rollout, 409
+    once live or cancelled.
+    """
+    offsets = body.offsets if body is not None else None
+    toggled = await reminders.remind(conn, clock, settings, caller, drop_id, offsets)
     return service.present_toggled(clock, settings, caller, toggled)
 
 
@@ -108,8 +126,8 @@ async def remind(
 async def unremind(
     drop_id: IdPath, caller: CurrentCaller, conn: Conn, clock: AppClock, settings: AppSettings
 ) -> DropOut:
-    """Take the reminder back. Idempotent."""
-    toggled = await reminders.unremind(conn, caller, drop_id)
+    """Take the reminder back: what is still to come stops, what was delivered stays. Idempotent."""
+    toggled = await reminders.unremind(conn, clock, caller, drop_id)
     return service.present_toggled(clock, settings, caller, toggled)
 
 

@@ -1,6 +1,8 @@
-"""Who may see Remind me: the rollout rules (platform, country, language)."""
+"""Who may see Remind me: the rollout rules (platform, country, language, a share)."""
 
 from __future__ import annotations
+
+import hashlib
 
 from dropbell.accounts.service import Caller, Viewer
 from dropbell.config import Settings
@@ -25,7 +27,19 @@ def ineligible_reason(settings: Settings, who: Viewer | Caller | None) -> str | 
         return f"Remind me is not yet available in your country ({caller.country})."
     if not _admits(languages, caller.language.lower()):
         return f"Remind me is not yet available in your language ({caller.language})."
+    if not in_share(caller.account_id, settings.rollout_percent):
+        return "Remind me is not yet available for your account; it is coming to more people soon."
     return None
+
+
+def in_share(account_id: int, percent: int) -> bool:
+    """A stable share: the same accounts are in at a given percentage, and raising the
+    percentage only adds accounts (a hash of the id, not the id itself: new accounts are
+    spread evenly)."""
+    if percent >= 100:
+        return True
+    digest = hashlib.sha256(f"dropbell-rollout:{account_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 100 < percent
 
 
 def _admits(allowed: frozenset[str], value: str) -> bool:

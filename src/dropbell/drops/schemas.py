@@ -8,6 +8,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from dropbell.accounts.schemas import BrandOut
 from dropbell.posts.tags import normalise_tag
+from dropbell.push.schemas import PushStats
 
 Status = Literal["scheduled", "live", "cancelled"]
 ShopSource = Literal["notification", "post", "tag", "drop"]
@@ -95,7 +96,25 @@ class DropOut(BaseModel):
     reminder_count: int
     reminded: bool
     remindable: bool
+    reminder_offsets: list[int] | None = Field(
+        description="The caller's chosen leads in seconds (null without a reminder); "
+        "the launch notice always comes."
+    )
+    offset_choices: list[int] = Field(
+        description="The leads a shopper may choose, in seconds (DROPBELL_REMINDER_OFFSETS)."
+    )
     url: str
+
+
+class RemindBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    offsets: list[int] | None = Field(
+        None,
+        max_length=10,
+        description="Leads in seconds, each one of the drop's `offset_choices`; "
+        "without it, the default lead (DROPBELL_REMINDER_LEAD_SECONDS).",
+    )
 
 
 class ShopClicks(BaseModel):
@@ -119,3 +138,4 @@ class DropStats(BaseModel):
     opened: int
     shop_clicks: ShopClicks
     lateness_ms: Lateness
+    push: PushStats

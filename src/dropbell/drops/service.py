@@ -250,14 +250,14 @@ async def present(
         for a in await session.scalars(select(Account).where(Account.id.in_(brand_ids)))
     }
     reminded = (
-        await reminders.is_reminded(session, viewer.account.id, [d.id for d in drops])
+        await reminders.reminded_offsets(session, viewer.account.id, [d.id for d in drops])
         if viewer
-        else set()
+        else {}
     )
     eligible = is_eligible(settings, viewer)
     now = clock.now()
     return [
-        _drop_out(settings, now, drop, brands[drop.brand_id], eligible, drop.id in reminded)
+        _drop_out(settings, now, drop, brands[drop.brand_id], eligible, reminded.get(drop.id))
         for drop in drops
     ]
 
@@ -268,7 +268,7 @@ def _drop_out(
     drop: Any,
     brand: BrandOut,
     eligible: bool,
-    reminded: bool,
+    offsets: list[int] | None,
     reminder_count: int | None = None,
 ) -> DropOut:
     """``drop``: a ``Drop``, or a row with its columns (Remind me reads no ORM objects)."""
@@ -287,8 +287,10 @@ def _drop_out(
         shop_url=drop.shop_url,
         post_id=drop.post_id,
         reminder_count=drop.reminder_count if reminder_count is None else reminder_count,
-        reminded=reminded,
+        reminded=offsets is not None,
         remindable=eligible and status == "scheduled",
+        reminder_offsets=offsets,
+        offset_choices=settings.offset_choices,
         url=f"{settings.public_url.rstrip('/')}/drops/{drop.id}",
     )
 
@@ -314,6 +316,6 @@ def present_toggled(
         drop,
         brand,
         is_eligible(settings, caller),
-        toggled.reminded,
+        toggled.offsets,
         toggled.reminder_count,
     )

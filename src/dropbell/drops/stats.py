@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dropbell.drops.models import Drop, ShopClick
 from dropbell.drops.schemas import DropStats, Lateness, ShopClicks
 from dropbell.notifications.models import DropOpen
+from dropbell.push.service import push_stats
 from dropbell.reminders.models import LIVE, SOON, Delivery, ReminderJob
 
 
@@ -35,7 +36,11 @@ async def drop_stats(session: AsyncSession, drop: Drop) -> DropStats:
             .group_by(ReminderJob.kind)
         )
     }
-    opened = await session.scalar(select(func.count()).where(DropOpen.drop_id == drop.id))
+    # The funnel counts shoppers: one who opened both the "soon" and the launch notice
+    # opened once.
+    opened = await session.scalar(
+        select(func.count(func.distinct(DropOpen.account_id))).where(DropOpen.drop_id == drop.id)
+    )
     clicks: dict[str, int] = {
         source: count
         for source, count in await session.execute(
@@ -47,7 +52,11 @@ async def drop_stats(session: AsyncSession, drop: Drop) -> DropStats:
     batches = await session.execute(
         select(Delivery.delivered_at, ReminderJob.due_at, Delivery.count)
         .join(ReminderJob, Delivery.job_id == ReminderJob.id)
-        .where(ReminderJob.drop_id == drop.id, ReminderJob.kind.in_((SOON, LIVE)))
+        .where(
+            ReminderJob.drop_id == drop.id,
+            ReminderJob.kind.in_((SOON, LIVE)),
+            Delivery.count > 0,  # a lead nobody chose reached nobody: no lateness to speak of
+        )
     )
     samples = [
         (max(0.0, (delivered - due).total_seconds() * 1000), n) for delivered, due, n in batches
@@ -69,6 +78,7 @@ async def drop_stats(session: AsyncSession, drop: Drop) -> DropStats:
             p99=_round(weighted_percentile(samples, 0.99)),
             max=_round(max((v for v, _ in samples), default=None)),
         ),
+        push=await push_stats(session, drop.id),
     )
 
 

@@ -26,7 +26,7 @@ async def list_notifications(
     types: Annotated[list[NotificationType] | None, Query(alias="types[]")] = None,
 ) -> list[NotificationOut]:
     """The caller's notifications, newest first; `types[]=drop_live` filters."""
-    rows, more = page.trim(await service.list_for(session, viewer, page, types or ()))
+    rows, more = page.trim(await service.list_for(session, viewer.account.id, page, types or ()))
     set_next_link(request, response, rows[-1].id if rows else None, more)
     return await service.present(session, clock, settings, rows, viewer)
 

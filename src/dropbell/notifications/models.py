@@ -2,24 +2,29 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, text
+from sqlalchemy import Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dropbell.db import Base, UTCDateTime
 from dropbell.types import BigId
 
 DROP_TYPES = ("drop_soon", "drop_live", "drop_rescheduled", "drop_cancelled")
-SOCIAL_TYPES = ("like", "repost")
-TYPES = DROP_TYPES + SOCIAL_TYPES
 
 
 class Notification(Base):
-    """A row in a shopper's inbox.
+    """A row of the inbox: a drop's released notice, or a personal notification.
 
-    Drop notifications carry the job that made them; the unique
-    (account_id, job_id) key makes a second copy impossible, whichever worker
-    or retry tries to insert it. Social ones are unique per (account, type,
-    post, actor), so a like-unlike-like notifies once.
+    A **notice** (``account_id`` None) is one row per drop and moment — a lead, the
+    launch, a reschedule, the cancellation — written once, when the scheduler releases
+    its job (unique ``job_id``: a second copy is impossible). Who sees it follows from
+    the reminders (see :mod:`dropbell.notifications.audience`); its read state per
+    shopper is a ``notice_reads`` row. ``id`` grows with delivery, so inbox pages keyed
+    on it stay stable across a release.
+
+    A **personal** notification (``account_id`` set) is a like or a repost, unique per
+    (account, type, post, actor), so a like-unlike-like notifies once. Drop
+    notifications written per subscriber before notices existed (migration 0003) are
+    personal rows with a ``job_id``.
     """
 
     __tablename__ = "notifications"
@@ -35,25 +40,54 @@ class Notification(Base):
             sqlite_where=text("job_id IS NULL"),
             postgresql_where=text("job_id IS NULL"),
         ),
+        Index(
+            "uq_notifications_notice_job",
+            "job_id",
+            unique=True,
+            sqlite_where=text("account_id IS NULL"),
+            postgresql_where=text("account_id IS NULL"),
+        ),
+        Index(
+            "ix_notifications_notice_drop",
+            "drop_id",
+            "id",
+            sqlite_where=text("account_id IS NULL"),
+            postgresql_where=text("account_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    account_id: Mapped[int] = mapped_column(BigId)  # no FK: keeps the million-row fan-out lean
+    # None for a notice; no FK: personal rows stay lean.
+    account_id: Mapped[int | None] = mapped_column(BigId, default=None)
     type: Mapped[str] = mapped_column(String(20))
     drop_id: Mapped[int | None] = mapped_column(BigId, default=None)
     job_id: Mapped[int | None] = mapped_column(BigId, default=None)
     post_id: Mapped[int | None] = mapped_column(BigId, default=None)
     actor_id: Mapped[int | None] = mapped_column(BigId, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when it was due
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    lead_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)  # notices
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when it was delivered
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)  # personal
+
+
+class NoticeRead(Base):
+    """A shopper opened (or read-all'd) a notice."""
+
+    __tablename__ = "notice_reads"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    account_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    notification_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DropOpen(Base):
-    """The first time a drop notification was opened (read); feeds the brand's funnel."""
+    """The first time a shopper opened a drop notification; feeds the brand's funnel."""
 
     __tablename__ = "drop_opens"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     notification_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     drop_id: Mapped[int] = mapped_column(BigId, index=True)
-    account_id: Mapped[int] = mapped_column(BigId)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -25,6 +25,9 @@ class NotificationOut(BaseModel):
     account: BrandOut | None = Field(
         None, description="For `like` and `repost`: who liked or reposted."
     )
+    lead_seconds: int | None = Field(
+        None, description="For `drop_soon`: how long before the launch it was due."
+    )
 
 
 class Count(BaseModel):

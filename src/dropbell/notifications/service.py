@@ -1,11 +1,21 @@
-"""A shopper's inbox: list, count unread, open (read), read all."""
+"""A shopper's inbox: their personal notifications merged with the notices they see.
+
+Read-time fan-out: a drop's notice is one row, found through the shopper's reminders
+(:mod:`dropbell.notifications.audience`); nothing is written per subscriber at a
+launch. Every query here costs what the shopper's own reminders cost, never what the
+drop's audience does.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, bindparam, exists, func, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from dropbell import dialect, errors
 from dropbell.accounts.models import Account
@@ -15,82 +25,231 @@ from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.drops import service as drops
 from dropbell.drops.models import Drop
-from dropbell.notifications import stream
-from dropbell.notifications.models import DROP_TYPES, DropOpen, Notification
+from dropbell.live import publish
+from dropbell.notifications.audience import covers
+from dropbell.notifications.models import DROP_TYPES, DropOpen, NoticeRead, Notification
 from dropbell.notifications.schemas import NotificationOut
 from dropbell.pagination import Page
 from dropbell.posts import service as posts
+from dropbell.reminders.models import Reminder
+from dropbell.types import BigId
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """A notification as one shopper has it: the row, and whether they have read it."""
+
+    row: Notification
+    read: bool
+
+    @property
+    def id(self) -> int:
+        return self.row.id
+
+
+def _personal_ids(account_id: int) -> Any:
+    return select(Notification.id).where(Notification.account_id == account_id)
+
+
+def _notice_ids(account_id: int) -> Any:
+    return (
+        select(Notification.id)
+        .join(Reminder, covers(Reminder, Notification))
+        .where(Reminder.account_id == account_id, Notification.account_id.is_(None))
+    )
+
+
+def _unread_notice(account_id: Any, notice: Any = Notification) -> Any:
+    return ~exists().where(
+        NoticeRead.account_id == account_id, NoticeRead.notification_id == notice.id
+    )
 
 
 async def list_for(
-    session: AsyncSession, viewer: Viewer, page: Page, types: Sequence[str] = ()
-) -> list[Notification]:
-    """The viewer's notifications, newest first (``limit + 1`` rows, see Page.trim)."""
-    query = (
-        select(Notification)
-        .where(Notification.account_id == viewer.account.id)
-        .order_by(Notification.id.desc())
-        .limit(page.limit + 1)
-    )
+    session: AsyncSession,
+    account_id: int,
+    page: Page,
+    types: Sequence[str] = (),
+    *,
+    after_id: int | None = None,
+) -> list[InboxItem]:
+    """The inbox, newest delivered first (``limit + 1`` items, see Page.trim).
+
+    ``after_id`` keeps only what was delivered after that id (a resumed live stream).
+    """
+    statement = _inbox_statement(page.limit + 1, page.max_id is not None,
+                                 after_id is not None, bool(types))  # fmt: skip
+    params: dict[str, Any] = {"account_id": account_id}
     if page.max_id is not None:
-        query = query.where(Notification.id < page.max_id)
+        params["max_id"] = page.max_id
+    if after_id is not None:
+        params["after_id"] = after_id
     if types:
-        query = query.where(Notification.type.in_(types))
-    return list(await session.scalars(query))
+        params["types"] = list(types)
+    rows = await session.execute(statement, params)
+    return [
+        InboxItem(row, row.read_at is not None or notice_read is not None)
+        for row, notice_read in rows
+    ]
+
+
+@lru_cache(maxsize=256)
+def _inbox_statement(fetch: int, paged: bool, resumed: bool, typed: bool) -> Any:
+    """``list_for``'s statement for one shape of request, built once: building it (and its
+    cache key) cost more CPU than running it (3 ms against 0.4 ms for a shopper with a few
+    reminders). The account, ``max_id``, ``after_id`` and types are bind parameters; the
+    page size stays a literal, so PostgreSQL plans with it."""
+    account_id = bindparam("account_id", type_=BigId)
+    parts = []
+    for ids in (_personal_ids(account_id), _notice_ids(account_id)):
+        if paged:
+            ids = ids.where(Notification.id < bindparam("max_id", type_=BigId))
+        if resumed:
+            ids = ids.where(Notification.id > bindparam("after_id", type_=BigId))
+        if typed:
+            ids = ids.where(Notification.type.in_(bindparam("types", expanding=True)))
+        parts.append(ids.order_by(Notification.id.desc()).limit(fetch).subquery())
+    merged = union_all(*(select(part.c.id) for part in parts)).subquery()
+    return (
+        select(Notification, NoticeRead.read_at)
+        .outerjoin(
+            NoticeRead,
+            and_(
+                NoticeRead.notification_id == Notification.id,
+                NoticeRead.account_id == account_id,
+            ),
+        )
+        .where(Notification.id.in_(select(merged.c.id)))
+        .order_by(Notification.id.desc())
+        .limit(fetch)
+    )
+
+
+def unread_count_query(account_id: Any) -> Any:
+    """The unread count of ``account_id`` (a value, or a column of an outer query: it has
+    its own aliases, so it correlates only through ``account_id``), as a scalar subquery."""
+    mine, notice, period = aliased(Notification), aliased(Notification), aliased(Reminder)
+    personal = (
+        select(func.count())
+        .select_from(mine)
+        .where(mine.account_id == account_id, mine.read_at.is_(None))
+        .scalar_subquery()
+    )
+    notices = (
+        select(func.count())
+        .select_from(notice)
+        .join(period, covers(period, notice))
+        .where(
+            period.account_id == account_id,
+            notice.account_id.is_(None),
+            _unread_notice(account_id, notice),
+        )
+        .scalar_subquery()
+    )
+    return personal + notices
+
+
+# Built once, like the inbox's statements (building this one cost 3 ms of CPU a request).
+_UNREAD_COUNT = select(unread_count_query(bindparam("account_id", type_=BigId)))
 
 
 async def unread_count(session: AsyncSession, account_id: int) -> int:
-    count = await session.scalar(
-        select(func.count()).where(
-            Notification.account_id == account_id, Notification.read_at.is_(None)
+    count = await session.scalar(_UNREAD_COUNT, {"account_id": account_id})
+    return int(count or 0)
+
+
+async def get_visible(session: AsyncSession, account_id: int, notification_id: int) -> Notification:
+    """One notification the shopper has (theirs, or a notice they see), else 404."""
+    sees_notice = and_(
+        Notification.account_id.is_(None),
+        exists().where(Reminder.account_id == account_id, covers(Reminder, Notification)),
+    )
+    row = await session.scalar(
+        select(Notification).where(
+            Notification.id == notification_id,
+            or_(Notification.account_id == account_id, sees_notice),
         )
     )
-    return count or 0
+    if row is None:
+        raise errors.NotFound("No such notification.")
+    return row
+
+
+async def is_notice_read(session: AsyncSession, account_id: int, row: Notification) -> bool:
+    if row.account_id is not None:
+        return row.read_at is not None
+    found = await session.scalar(
+        select(NoticeRead.read_at).where(
+            NoticeRead.account_id == account_id, NoticeRead.notification_id == row.id
+        )
+    )
+    return found is not None
 
 
 async def mark_read(
     session: AsyncSession, clock: Clock, viewer: Viewer, notification_id: int
-) -> Notification:
+) -> InboxItem:
     """Open a notification: read from now on, and counted once in the drop's funnel.
 
     Someone else's notification is answered like a missing one (404).
     """
-    notification = await session.scalar(
-        select(Notification).where(
-            Notification.id == notification_id, Notification.account_id == viewer.account.id
-        )
-    )
-    if notification is None:
-        raise errors.NotFound("No such notification.")
+    account_id = viewer.account.id
+    notification = await get_visible(session, account_id, notification_id)
     now = clock.now()
-    if notification.read_at is None:
-        notification.read_at = now
-        stream.unread_changed(session, viewer.account.id)
+    if notification.account_id is None:
+        result = await session.execute(
+            dialect.insert(session, NoticeRead)
+            .values(account_id=account_id, notification_id=notification.id, read_at=now)
+            .on_conflict_do_nothing()
+        )
+        changed = bool(result.rowcount)  # type: ignore[attr-defined]
+    else:
+        changed = notification.read_at is None
+        if changed:
+            notification.read_at = now
+    if changed:
+        publish.unread_changed(session, account_id)
     if notification.drop_id is not None and notification.type in DROP_TYPES:
         await session.execute(
             dialect.insert(session, DropOpen)
             .values(
                 notification_id=notification.id,
+                account_id=account_id,
                 drop_id=notification.drop_id,
-                account_id=viewer.account.id,
                 opened_at=now,
             )
             .on_conflict_do_nothing()
         )
     await session.flush()
-    return notification
+    return InboxItem(notification, True)
 
 
 async def mark_all_read(session: AsyncSession, clock: Clock, viewer: Viewer) -> int:
-    result = await session.execute(
+    """Mark everything delivered so far read; returns how many were unread."""
+    account_id, now = viewer.account.id, clock.now()
+    personal = await session.execute(
         update(Notification)
-        .where(Notification.account_id == viewer.account.id, Notification.read_at.is_(None))
-        .values(read_at=clock.now())
+        .where(Notification.account_id == account_id, Notification.read_at.is_(None))
+        .values(read_at=now)
         .execution_options(synchronize_session=False)
     )
-    count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    unread_notices = (
+        select(literal(account_id), Notification.id, literal(now, NoticeRead.read_at.type))
+        .join(Reminder, covers(Reminder, Notification))
+        .where(
+            Reminder.account_id == account_id,
+            Notification.account_id.is_(None),
+            _unread_notice(account_id),
+        )
+    )
+    notices = await session.execute(
+        dialect.insert(session, NoticeRead)
+        .from_select(["account_id", "notification_id", "read_at"], unread_notices)
+        .on_conflict_do_nothing()
+    )
+    count = int(personal.rowcount or 0) + int(notices.rowcount or 0)  # type: ignore[attr-defined]
     if count:
-        stream.unread_changed(session, viewer.account.id)
+        publish.unread_changed(session, account_id)
     return count
 
 
@@ -98,13 +257,14 @@ async def present(
     session: AsyncSession,
     clock: Clock,
     settings: Settings,
-    rows: Sequence[Notification],
+    items: Sequence[InboxItem],
     viewer: Viewer,
 ) -> list[NotificationOut]:
     """Notifications with their drops and posts (as the viewer sees them) and actors.
 
     A fixed number of queries, whatever the number of notifications.
     """
+    rows = [item.row for item in items]
     drop_ids = {n.drop_id for n in rows if n.drop_id is not None}
     drop_rows = (
         list(await session.scalars(select(Drop).where(Drop.id.in_(drop_ids)))) if drop_ids else []
@@ -126,13 +286,14 @@ async def present(
     }
     return [
         NotificationOut(
-            id=n.id,
-            type=n.type,
-            created_at=n.created_at,
-            read=n.read_at is not None,
-            drop=shown.get(n.drop_id) if n.drop_id is not None else None,
-            post=shown_posts.get(n.post_id) if n.post_id is not None else None,
-            account=actors.get(n.actor_id) if n.actor_id is not None else None,
+            id=item.row.id,
+            type=item.row.type,
+            created_at=item.row.created_at,
+            read=item.read,
+            drop=shown.get(item.row.drop_id) if item.row.drop_id is not None else None,
+            post=shown_posts.get(item.row.post_id) if item.row.post_id is not None else None,
+            account=actors.get(item.row.actor_id) if item.row.actor_id is not None else None,
+            lead_seconds=item.row.lead_seconds,
         )
-        for n in rows
+        for item in items
     ]

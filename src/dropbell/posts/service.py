@@ -42,7 +42,7 @@ from dropbell.config import Settings
 from dropbell.drops import service as drops
 from dropbell.drops.models import Drop
 from dropbell.drops.schemas import DropOut
-from dropbell.notifications import stream
+from dropbell.live import publish
 from dropbell.notifications.models import Notification
 from dropbell.pagination import Page
 from dropbell.posts.models import Bookmark, Like, Post, PostTag, Repost, Share
@@ -183,7 +183,7 @@ async def _notify(
         .returning(Notification.id)
     )
     if new_id is not None:  # the author's open streams (badge, list) hear of it after commit
-        stream.notification_created(session, post.author_id, new_id)
+        publish.notification_created(session, post.author_id, new_id)
     return new_id
 
 

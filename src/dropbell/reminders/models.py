@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dropbell.db import Base, UTCDateTime
@@ -10,21 +10,45 @@ from dropbell.types import BigId
 
 
 class Reminder(Base):
-    """A shopper tapped Remind me on a drop. Clustered on (drop, account) for range fan-out."""
+    """A period during which a shopper had Remind me set on a drop, with the leads they chose.
+
+    ``created_at`` is when it began, ``ended_at`` when it was undone or its choice of
+    leads changed (None while it holds): a shopper has at most one open period per
+    drop (a partial unique index), and the closed ones stay, because they say which
+    released notices the shopper still sees (what was delivered stays in the inbox).
+    ``offsets`` is the chosen leads in seconds, comma-separated, largest first
+    (``"86400,900"``; empty: the launch notice only).
+    """
 
     __tablename__ = "reminders"
     __table_args__ = (
-        Index("ix_reminders_account_id", "account_id"),
-        {"sqlite_with_rowid": False},
+        Index("ix_reminders_drop_id_account_id", "drop_id", "account_id"),
+        Index("ix_reminders_account_id_drop_id", "account_id", "drop_id"),
+        Index(
+            "uq_reminders_open",
+            "drop_id",
+            "account_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
     )
 
-    drop_id: Mapped[int] = mapped_column(
-        ForeignKey("drops.id", ondelete="CASCADE"), primary_key=True
-    )
-    account_id: Mapped[int] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
-    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    drop_id: Mapped[int] = mapped_column(ForeignKey("drops.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    offsets: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+def format_offsets(offsets: list[int] | tuple[int, ...] | set[int]) -> str:
+    """The stored form of a choice of leads: unique, largest first, comma-separated."""
+    return ",".join(str(o) for o in sorted(set(offsets), reverse=True))
+
+
+def parse_offsets(stored: str) -> list[int]:
+    return [int(part) for part in stored.split(",") if part]
 
 
 # Job kinds are the notification types they produce.
@@ -37,10 +61,13 @@ SKIPPED = "skipped"  # a drop_soon that came due after the launch (downtime): ne
 
 
 class ReminderJob(Base):
-    """One notification to fan out to a drop's subscribers, due at ``due_at``.
+    """One notice of a drop, released at ``due_at``: a lead (``lead_seconds``), the launch,
+    a reschedule or the cancellation.
 
-    Claimed atomically by a worker for ``lease_until``; ``cursor`` is the last
-    subscriber id already delivered, so a fan-out resumes where it stopped.
+    Claimed atomically by a worker and released in one transaction (the notice row and
+    the job's state commit together); then counted (``counted_at``): how many
+    subscribers it reached goes into ``delivered`` and a ``deliveries`` row, for the
+    brand's stats.
     """
 
     __tablename__ = "reminder_jobs"
@@ -49,6 +76,7 @@ class ReminderJob(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     drop_id: Mapped[int] = mapped_column(ForeignKey("drops.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
+    lead_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     state: Mapped[str] = mapped_column(String(12), default=PENDING)
     cursor: Mapped[int] = mapped_column(BigId, default=0)
@@ -58,10 +86,11 @@ class ReminderJob(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    counted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class Delivery(Base):
-    """One committed fan-out batch: how many notifications, and when they were committed."""
+    """How many subscribers a released notice reached, and when it was released."""
 
     __tablename__ = "deliveries"
 

@@ -1,12 +1,20 @@
-"""The reminder engine: claims due jobs atomically and fans them out, batch by batch.
+"""The reminder engine: releases each due notice with one commit, whatever its audience.
 
-Scheduled work lives in ``reminder_jobs`` rows, never in a process's memory.
-A worker claims a due job with ``FOR UPDATE SKIP LOCKED`` (on SQLite the write
-lock taken at BEGIN does the same) and holds it for a lease it renews with
-every batch. Each batch — the notifications, the new cursor, the delivery
-record — commits as one transaction, so a fan-out killed half way resumes
-after the last committed batch, and a worker that lost its lease (hung,
-resumed) notices on its next batch and stops without delivering again.
+Scheduled work lives in ``reminder_jobs`` rows, never in a process's memory. A worker
+claims the oldest due job with ``FOR UPDATE SKIP LOCKED`` (on SQLite the write lock
+taken at BEGIN does the same) and, in the same transaction, writes the notice — ONE
+row in ``notifications``, unique per job — and marks the job done. Subscribers find the
+notice through their reminders when they read (read-time fan-out,
+:mod:`dropbell.notifications.audience`), so the work at the deadline does not grow with
+the number of subscribers.
+
+A "soon" notice whose drop already launched (downtime) is skipped, never sent late. A
+worker that dies mid-release rolls back and another releases the job; a hung one's
+transaction is ended by PostgreSQL's idle-in-transaction timeout (the job lease).
+
+After the release has committed, listeners run (live events, metrics) and the notice
+is counted: how many subscribers it reached, for the brand's stats, off the deadline's
+path (``counted_at``; a count interrupted by a crash is taken up again).
 """
 
 from __future__ import annotations
@@ -20,8 +28,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy import case, func, or_, select, type_coerce
+from sqlalchemy import func, select, type_coerce
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,44 +39,43 @@ from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.db import UTCDateTime, transaction
 from dropbell.drops.models import Drop
-from dropbell.reminders import fanout
-from dropbell.reminders.models import (
-    DONE,
-    PENDING,
-    RUNNING,
-    SKIPPED,
-    SOON,
-    Delivery,
-    ReminderJob,
-)
+from dropbell.notifications.audience import audience_accounts
+from dropbell.notifications.models import Notification
+from dropbell.reminders.models import DONE, PENDING, SKIPPED, SOON, Delivery, ReminderJob
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class ClaimedJob:
-    id: int
+class Released:
+    """A notice that was released; handed to listeners after commit."""
+
+    notification_id: int
+    job_id: int
     drop_id: int
     kind: str
     due_at: datetime
-
-
-@dataclass(frozen=True)
-class Delivered:
-    """What one committed batch delivered; handed to listeners after commit."""
-
-    job: ClaimedJob
-    count: int
-    low: int  # subscriber ids in (low, high]; high None means to the end
-    high: int | None
-    committed_at: datetime
+    released_at: datetime
 
     @property
     def lateness_seconds(self) -> float:
-        return max(0.0, (self.committed_at - self.job.due_at).total_seconds())
+        return max(0.0, (self.released_at - self.due_at).total_seconds())
 
 
-Listener = Callable[[Delivered], Awaitable[None]]
+Listener = Callable[[Released], Awaitable[None]]
+
+
+class _Publisher(Protocol):
+    async def notice_released(self, notification_id: int, drop_id: int) -> None: ...
+
+
+def scheduler_listeners(publisher: _Publisher) -> list[Listener]:
+    """What runs after each release commits: its live event to every API process."""
+
+    async def publish_live(released: Released) -> None:
+        await publisher.notice_released(released.notification_id, released.drop_id)
+
+    return [publish_live]
 
 
 def default_worker_id() -> str:
@@ -91,12 +99,8 @@ class Scheduler:
         self.listeners: list[Listener] = list(listeners or [])
         self.wake = asyncio.Event()
 
-    @property
-    def lease(self) -> timedelta:
-        return timedelta(seconds=self.settings.job_lease_seconds)
-
     async def run(self, stop: asyncio.Event) -> None:
-        """Run until ``stop`` is set: fire due jobs, then nap until the next one (or a poke)."""
+        """Run until ``stop`` is set: release due notices, then nap until the next one."""
         log.info("scheduler %s started", self.worker_id)
         poll = self.settings.scheduler_poll_seconds
         while not stop.is_set():
@@ -124,133 +128,115 @@ class Scheduler:
         log.info("scheduler %s stopped", self.worker_id)
 
     async def run_due(self) -> int:
-        """Claim and fan out every job that is due now. Returns how many jobs were worked on."""
+        """Release every notice that is due now, then count them. Returns how many jobs
+        were released or skipped."""
         worked = 0
-        while (job := await self.claim()) is not None:
-            await self.fan_out(job)
+        while (released := await self.release_next()) is not None:
             worked += 1
+            if isinstance(released, Released):
+                await self._released(released)
+        while await self.count_next():
+            pass
         return worked
 
     async def next_due_at(self) -> datetime | None:
-        """When the next job (or a lease that may need taking over) comes due."""
+        """When the next pending job comes due."""
         async with transaction(self.sessionmaker) as session:
-            when = case(
-                (ReminderJob.state == RUNNING, ReminderJob.lease_until),
-                else_=ReminderJob.due_at,
-            )
             due: datetime | None = await session.scalar(
-                select(type_coerce(func.min(when), UTCDateTime)).where(
-                    ReminderJob.state.in_((PENDING, RUNNING))
+                select(type_coerce(func.min(ReminderJob.due_at), UTCDateTime)).where(
+                    ReminderJob.state == PENDING
                 )
             )
         return due
 
-    async def claim(self) -> ClaimedJob | None:
-        """Atomically take the oldest due job nobody holds (or whose holder's lease ran out)."""
+    async def release_next(self) -> Released | bool | None:
+        """Claim the oldest due job and release its notice, in one transaction.
+
+        Returns what was released, True for a job skipped (a stale "soon"), None when
+        nothing is due.
+        """
         async with transaction(self.sessionmaker) as session:
             now = self.clock.now()
             job = await session.scalar(
                 select(ReminderJob)
-                .where(
-                    ReminderJob.state.in_((PENDING, RUNNING)),
-                    ReminderJob.due_at <= now,
-                    or_(
-                        ReminderJob.lease_until.is_(None),
-                        ReminderJob.lease_until < now,
-                        ReminderJob.lease_owner == self.worker_id,
-                    ),
-                )
+                .where(ReminderJob.state == PENDING, ReminderJob.due_at <= now)
                 .order_by(ReminderJob.due_at, ReminderJob.id)
                 .limit(1)
                 .with_for_update(skip_locked=True)
             )
             if job is None:
                 return None
-            if job.state == RUNNING and job.lease_owner != self.worker_id:
-                log.warning(
-                    "job %s: lease of %s ran out at subscriber %s; taking over",
-                    job.id,
-                    job.lease_owner,
-                    job.cursor,
-                )
-            job.state = RUNNING
-            job.lease_owner = self.worker_id
-            job.lease_until = now + self.lease
             job.attempts += 1
-            return ClaimedJob(id=job.id, drop_id=job.drop_id, kind=job.kind, due_at=job.due_at)
+            if job.kind == SOON:
+                drop = await session.get_one(Drop, job.drop_id)
+                status = drop.status_at(now)
+                if status != "scheduled":
+                    # Downtime: the drop already launched (or was called off): never a stale
+                    # "soon". Nothing to count either.
+                    job.state, job.finished_at, job.counted_at = SKIPPED, now, now
+                    log.info("job %s: drop %s already %s; soon notice skipped",
+                             job.id, drop.id, status)  # fmt: skip
+                    return True
+            released_at = self.clock.now()
+            notice = Notification(
+                account_id=None,
+                type=job.kind,
+                drop_id=job.drop_id,
+                job_id=job.id,
+                lead_seconds=job.lead_seconds,
+                due_at=job.due_at,
+                created_at=released_at,
+            )
+            session.add(notice)
+            job.state, job.finished_at = DONE, released_at
+            await session.flush()
+            return Released(notice.id, job.id, job.drop_id, job.kind, job.due_at, released_at)
 
-    async def fan_out(self, job: ClaimedJob) -> None:
-        started = time.perf_counter()
-        total = 0
-        while True:
-            batch_started = time.perf_counter()
-            delivered, more = await self._next_batch(job)
-            metrics.FANOUT_BATCH_SECONDS.observe(time.perf_counter() - batch_started)
-            if delivered is not None:
-                total += delivered.count
-                metrics.NOTIFICATIONS.labels(job.kind).inc(delivered.count)
-                metrics.LATENESS_SECONDS.labels(job.kind).observe(delivered.lateness_seconds)
-                for listener in self.listeners:
-                    await listener(delivered)
-            if not more:
-                break
-        elapsed = time.perf_counter() - started
-        metrics.FANOUT_SECONDS.labels(job.kind).observe(elapsed)
+    async def _released(self, released: Released) -> None:
+        """After commit: metrics and listeners (live events)."""
+        metrics.RELEASED.labels(released.kind).inc()
+        metrics.LATENESS_SECONDS.labels(released.kind).observe(released.lateness_seconds)
         log.info(
-            "job %s (%s, drop %s): %d notifications in %.3fs",
-            job.id,
-            job.kind,
-            job.drop_id,
-            total,
-            elapsed,
+            "job %s (%s, drop %s): notice %s released %.0f ms after due",
+            released.job_id,
+            released.kind,
+            released.drop_id,
+            released.notification_id,
+            released.lateness_seconds * 1000,
         )
+        for listener in self.listeners:
+            try:
+                await listener(released)
+            except Exception:  # a listener must never undo or repeat a release
+                log.exception("listener failed for notice %s", released.notification_id)
 
-    async def _next_batch(self, job: ClaimedJob) -> tuple[Delivered | None, bool]:
-        """One transaction: check the lease, insert a batch, move the cursor. (delivered, more?)"""
-        delivered: Delivered | None = None
+    async def count_next(self) -> bool:
+        """Count one released, uncounted notice's audience for the stats. False when none.
+
+        The audience of a released notice no longer changes (reminders set later began
+        after it was due; ones undone later ended after it was released), so the count is
+        exact whenever it is taken.
+        """
+        started = time.perf_counter()
         async with transaction(self.sessionmaker) as session:
-            now = self.clock.now()
-            row = await session.scalar(
-                select(ReminderJob).where(ReminderJob.id == job.id).with_for_update()
+            job = await session.scalar(
+                select(ReminderJob)
+                .where(ReminderJob.state == DONE, ReminderJob.counted_at.is_(None))
+                .order_by(ReminderJob.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
             )
-            if row is None or row.state != RUNNING or row.lease_owner != self.worker_id:
-                log.info("job %s: no longer ours (%s); stopping", job.id, row and row.state)
-                return None, False
-            if row.kind == SOON:
-                drop = await session.get_one(Drop, row.drop_id)
-                if drop.status_at(now) != "scheduled":
-                    # Downtime: the drop already launched (or was called off); never a stale "soon".
-                    row.state, row.finished_at = SKIPPED, now
-                    row.lease_owner = row.lease_until = None
-                    log.info(
-                        "job %s: drop %s already %s; soon notice skipped",
-                        job.id,
-                        drop.id,
-                        drop.status_at(now),
-                    )
-                    return None, False
-            batch = await fanout.deliver_batch(
-                session,
-                job_id=row.id,
-                drop_id=row.drop_id,
-                kind=row.kind,
-                due_at=row.due_at,
-                cursor=row.cursor,
-                batch_size=self.settings.fanout_batch_size,
-            )
-            committed_at = self.clock.now()
-            row.delivered += batch.inserted
-            row.lease_until = committed_at + self.lease
-            if batch.inserted:
-                session.add(
-                    Delivery(job_id=row.id, count=batch.inserted, delivered_at=committed_at)
-                )
-                delivered = Delivered(job, batch.inserted, batch.low, batch.high, committed_at)
-            if batch.finished:
-                row.state, row.finished_at = DONE, committed_at
-                row.lease_owner = row.lease_until = None
-            else:
-                assert batch.high is not None
-                row.cursor = batch.high
-        # Listeners (metrics, live events) run only after the batch has committed.
-        return delivered, not batch.finished
+            if job is None:
+                return False
+            notice = await session.scalar(select(Notification).where(
+                Notification.job_id == job.id, Notification.account_id.is_(None)
+            ))  # fmt: skip
+            if notice is not None:
+                audience = audience_accounts(notice).subquery()
+                count = await session.scalar(select(func.count()).select_from(audience)) or 0
+                job.delivered = count
+                session.add(Delivery(job_id=job.id, count=count, delivered_at=notice.created_at))
+            job.counted_at = self.clock.now()
+        metrics.NOTIFICATIONS.labels(job.kind).inc(job.delivered)
+        metrics.COUNT_SECONDS.observe(time.perf_counter() - started)
+        return True

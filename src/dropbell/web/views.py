@@ -24,6 +24,7 @@ from dropbell.posts import service as posts
 from dropbell.posts.schemas import PostCreate, PostOut
 from dropbell.reminders import service as reminders
 from dropbell.web.funnel import Funnel, funnel
+from dropbell.web.render import lead_text
 
 PAGE_SIZE = 20
 
@@ -214,15 +215,62 @@ async def set_reminder(
     viewer: Viewer,
     drop_id: int,
     on: bool,
+    offsets: list[int] | None = None,
 ) -> DropOut:
-    """Remind me (``on``) or take it back; the drop as the viewer now sees it. The same
-    statements as the API's, inside the page's transaction."""
+    """Remind me (``on``, with these leads; None: the default) or take it back; the drop as
+    the viewer now sees it. The same statements as the API's, inside the page's
+    transaction."""
     conn, caller = await session.connection(), viewer.caller
     if on:
-        toggled = await reminders.remind(conn, clock, settings, caller, drop_id)
+        toggled = await reminders.remind(conn, clock, settings, caller, drop_id, offsets)
     else:
-        toggled = await reminders.unremind(conn, caller, drop_id)
+        toggled = await reminders.unremind(conn, clock, caller, drop_id)
     return drops.present_toggled(clock, settings, caller, toggled)
+
+
+MAX_LEADS = 10  # as many as the API's RemindBody takes
+
+
+def chosen_leads(
+    settings: Settings, picker: str | None, offsets: list[str] | None
+) -> list[int] | None:
+    """The leads a Remind me form chose: None (the default lead) from a plain toggle, else
+    the ticked ones (none ticked: the launch notice only). A lead off the operator's menu is
+    a 422 that says what may be chosen; nothing changes."""
+    if picker is None and not offsets:
+        return None
+    if len(offsets or []) > MAX_LEADS:
+        raise errors.InvalidOffset(f"Choose at most {MAX_LEADS} reminder times.")
+    allowed = settings.allowed_offsets
+    chosen: list[int] = []
+    for raw in offsets or []:
+        lead = int(raw) if raw.strip().isdigit() else None
+        if lead not in allowed:
+            menu = sorted(allowed, reverse=True)
+            names = [lead_text(o) for o in menu]
+            listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+            raise errors.InvalidOffset(
+                f"That is not a reminder time you can choose: pick {listed} before the launch."
+            )
+        chosen.append(lead)
+    return chosen
+
+
+@dataclass
+class MyReminder:
+    """One of My reminders: the drop as the viewer sees it, and the leads chosen for it."""
+
+    drop: DropOut
+    offsets: list[int]
+
+
+async def my_reminders(
+    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer
+) -> list[MyReminder]:
+    """The viewer's reminders on drops not yet launched nor cancelled, soonest launch first."""
+    rows = await reminders.upcoming_for(session, viewer.account.id, clock.now())
+    shown = await drops.present(session, clock, settings, [r.drop for r in rows], viewer)
+    return [MyReminder(drop=d, offsets=r.offsets) for d, r in zip(shown, rows, strict=True)]
 
 
 async def inbox(
@@ -233,7 +281,7 @@ async def inbox(
     max_id: int | None,
 ) -> Inbox:
     page = Page(limit=PAGE_SIZE, max_id=max_id)
-    rows, more = page.trim(await notifications.list_for(session, viewer, page))
+    rows, more = page.trim(await notifications.list_for(session, viewer.account.id, page))
     items = await notifications.present(session, clock, settings, rows, viewer)
     return Inbox(items=items, next_max_id=rows[-1].id if more and rows else None)
 
@@ -241,19 +289,19 @@ async def inbox(
 async def one_notification(
     session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, notification_id: int
 ) -> NotificationOut:
-    page = Page(limit=1, max_id=notification_id + 1)
-    rows = await notifications.list_for(session, viewer, page)
-    rows = [r for r in rows if r.id == notification_id]
-    if not rows:
-        raise errors.NotFound("No such notification.")
-    return (await notifications.present(session, clock, settings, rows, viewer))[0]
+    row = await notifications.get_visible(session, viewer.account.id, notification_id)
+    read = row.read_at is not None or await notifications.is_notice_read(
+        session, viewer.account.id, row
+    )
+    item = notifications.InboxItem(row, read)
+    return (await notifications.present(session, clock, settings, [item], viewer))[0]
 
 
 async def open_notification(
     session: AsyncSession, clock: Clock, viewer: Viewer, notification_id: int
 ) -> str:
     """Mark it read (counted as opened in the brand's funnel); the page it is about."""
-    notification = await notifications.mark_read(session, clock, viewer, notification_id)
+    notification = (await notifications.mark_read(session, clock, viewer, notification_id)).row
     if notification.drop_id is not None:
         return f"/drops/{notification.drop_id}?via=notification"
     if notification.post_id is not None:

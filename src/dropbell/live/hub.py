@@ -1,0 +1,333 @@
+"""One API process's open event streams, and what each live event sends them.
+
+For a released notice the hub finds, in ONE query, which of this process's connected
+accounts see it (their reminder covers it) and their new unread counts, then pushes a
+``notification`` and an ``unread_count`` event to each: the work grows with the
+streams this process holds, never with the drop's audience.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Integer, column, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql import ColumnElement, bindparam
+
+from dropbell.accounts.service import Viewer
+from dropbell.clock import Clock
+from dropbell.config import Settings
+from dropbell.db import transaction
+from dropbell.drops import service as drops
+from dropbell.drops.models import Drop
+from dropbell.drops.rollout import is_eligible
+from dropbell.drops.schemas import DropOut
+from dropbell.live.brokers import Broker
+from dropbell.live.events import NoticeReleased, NotificationCreated, UnreadChanged, decode
+from dropbell.live.publish import Publisher
+from dropbell.notifications import service as notifications
+from dropbell.notifications.audience import covers
+from dropbell.notifications.models import Notification
+from dropbell.notifications.schemas import NotificationOut
+from dropbell.pagination import Page
+from dropbell.reminders.models import Reminder, parse_offsets
+
+log = logging.getLogger(__name__)
+
+BACKLOG_LIMIT = 80  # the most a resumed stream catches up on; the list has the rest
+QUEUE_LIMIT = 500  # a stream this far behind is closed; the client resumes with Last-Event-ID
+_CLOSE = b""
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One open stream."""
+
+    viewer: Viewer
+    eligible: bool
+    queue: asyncio.Queue[tuple[int | None, bytes]] = field(default_factory=asyncio.Queue)
+    last_id: int = 0
+    closed: bool = False
+    last_push: float = field(default_factory=time.monotonic)
+
+    @property
+    def account_id(self) -> int:
+        return self.viewer.account.id
+
+    def push(self, notification_id: int | None, chunk: bytes) -> None:
+        if self.closed:
+            return
+        if self.queue.qsize() >= QUEUE_LIMIT:
+            log.warning("stream of account %s fell behind; closing it", self.account_id)
+            self.close()
+            return
+        self.queue.put_nowait((notification_id, chunk))
+        self.last_push = time.monotonic()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.queue.put_nowait((None, _CLOSE))
+
+
+def notification_frame(notification_id: int, body: str, unread: int) -> bytes:
+    return (
+        f"event: notification\nid: {notification_id}\ndata: {body}\n\n"
+        f'event: unread_count\ndata: {{"count":{unread}}}\n\n'
+    ).encode()
+
+
+def count_frame(unread: int) -> bytes:
+    return f'event: unread_count\ndata: {{"count":{unread}}}\n\n'.encode()
+
+
+def _ids_filter(session: AsyncSession, col: Any, ids: list[int]) -> ColumnElement[bool]:
+    """``col IN ids`` as one bound parameter, however many ids (no 32k-parameter limit)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return col == func.any(bindparam("ids", ids, type_=ARRAY(Integer)))  # type: ignore[no-any-return]
+    values: Any = select(column("value")).select_from(
+        func.json_each(bindparam("ids", json.dumps(ids)))
+    )
+    return col.in_(values)  # type: ignore[no-any-return]
+
+
+class Hub:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        settings: Settings,
+        broker: Broker,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.settings = settings
+        self.broker = broker
+        self.publisher = Publisher(broker)
+        self.streams: dict[int, set[Subscriber]] = {}
+        self._ticker: asyncio.Task[None] | None = None
+        self._resyncing: asyncio.Task[None] | None = None
+
+    # lifecycle
+
+    async def start(self) -> None:
+        await self.broker.start(self.handle, self.resync)
+        self._ticker = asyncio.create_task(self._keepalive(), name="stream-keepalive")
+
+    async def close(self) -> None:
+        for subs in list(self.streams.values()):
+            for sub in list(subs):
+                sub.close()
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(BaseException):
+                await self._ticker
+        await self.broker.close()
+
+    async def _keepalive(self) -> None:
+        """A comment line to each stream idle for ``stream_keepalive_seconds``.
+
+        Checked several times per period, so streams opened at different moments are
+        pinged at different moments: no burst of 10,000 writes at once that would delay
+        a launch's delivery.
+        """
+        every = self.settings.stream_keepalive_seconds
+        while True:
+            await asyncio.sleep(min(1.0, every / 4))
+            idle_since = time.monotonic() - every
+            for subs in list(self.streams.values()):
+                for sub in list(subs):
+                    if sub.last_push <= idle_since:
+                        sub.push(None, b": keep-alive\n\n")
+
+    @property
+    def connected(self) -> int:
+        return sum(len(s) for s in self.streams.values())
+
+    # streams
+
+    def subscribe(self, viewer: Viewer) -> Subscriber:
+        sub = Subscriber(viewer=viewer, eligible=is_eligible(self.settings, viewer))
+        self.streams.setdefault(viewer.account.id, set()).add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        sub.closed = True
+        subs = self.streams.get(sub.account_id)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self.streams[sub.account_id]
+
+    async def opening(
+        self, session: AsyncSession, sub: Subscriber, last_event_id: int | None
+    ) -> tuple[bytes, set[int]]:
+        """The first bytes of a stream: missed notifications (oldest first), then the count."""
+        chunks = [b"retry: 3000\n\n"]
+        sent: set[int] = set()
+        newest = await notifications.list_for(session, sub.account_id, Page(limit=1, max_id=None))
+        sub.last_id = newest[0].id if newest else 0
+        if last_event_id is not None:
+            for item in await self._since(session, sub.viewer, last_event_id):
+                body = item.model_dump_json()
+                chunks.append(f"event: notification\nid: {item.id}\ndata: {body}\n\n".encode())
+                sent.add(item.id)
+        chunks.append(count_frame(await notifications.unread_count(session, sub.account_id)))
+        return b"".join(chunks), sent
+
+    async def _since(
+        self, session: AsyncSession, viewer: Viewer, after_id: int
+    ) -> list[NotificationOut]:
+        page = Page(limit=BACKLOG_LIMIT - 1, max_id=None)
+        items = await notifications.list_for(session, viewer.account.id, page, after_id=after_id)
+        items.reverse()
+        return await notifications.present(session, self.clock, self.settings, items, viewer)
+
+    async def events(
+        self, sub: Subscriber, first: bytes, already_sent: set[int]
+    ) -> AsyncIterator[bytes]:
+        """The stream's body: the opening, then whatever the hub pushes, until closed."""
+        try:
+            yield first
+            while True:
+                notification_id, chunk = await sub.queue.get()
+                if chunk is _CLOSE:
+                    return
+                if notification_id is not None:
+                    if notification_id in already_sent:
+                        continue
+                    sub.last_id = max(sub.last_id, notification_id)
+                yield chunk
+        finally:
+            self.unsubscribe(sub)
+
+    # events from the broker
+
+    async def handle(self, payload: str) -> None:
+        if not self.streams:
+            return
+        event = decode(payload)
+        if isinstance(event, NoticeReleased):
+            await self._notice(event.notification_id, event.drop_id)
+        elif isinstance(event, UnreadChanged):
+            await self._unread(event.account_id)
+        elif isinstance(event, NotificationCreated):
+            await self._created(event.account_id, event.notification_id)
+
+    async def _notice(self, notification_id: int, drop_id: int) -> None:
+        t0 = time.perf_counter()
+        ids = list(self.streams)
+        if not ids:
+            return
+        async with transaction(self.sessionmaker) as session:
+            notice = await session.get(Notification, notification_id)
+            drop = await session.get(Drop, drop_id)
+            if notice is None or drop is None:
+                return
+            rows = (
+                await session.execute(
+                    select(
+                        Reminder.account_id,
+                        Reminder.ended_at.is_(None),
+                        Reminder.offsets,
+                        notifications.unread_count_query(Reminder.account_id),
+                    )
+                    .join(Notification, covers(Reminder, Notification))
+                    .where(
+                        Notification.id == notification_id,
+                        _ids_filter(session, Reminder.account_id, ids),
+                    )
+                )
+            ).all()
+            base = (await drops.present(session, self.clock, self.settings, [drop], None))[0]
+        t1 = time.perf_counter()
+        bodies: dict[tuple[bool, str, bool], str] = {}
+        for account_id, still_reminded, offsets, count in rows:
+            for sub in list(self.streams.get(account_id, ())):
+                key = (bool(still_reminded), offsets, sub.eligible)
+                body = bodies.get(key)
+                if body is None:
+                    body = bodies[key] = _notice_json(notice, base, *key)
+                sub.push(notification_id, notification_frame(notification_id, body, count))
+        log.debug(
+            "notice %s: %d live streams; query %.0f ms, push %.0f ms",
+            notification_id,
+            len(rows),
+            (t1 - t0) * 1000,
+            (time.perf_counter() - t1) * 1000,
+        )
+
+    async def _unread(self, account_id: int) -> None:
+        subs = self.streams.get(account_id)
+        if not subs:
+            return
+        async with transaction(self.sessionmaker) as session:
+            count = await notifications.unread_count(session, account_id)
+        for sub in list(subs):
+            sub.push(None, count_frame(count))
+
+    async def _created(self, account_id: int, notification_id: int) -> None:
+        subs = self.streams.get(account_id)
+        if not subs:
+            return
+        async with transaction(self.sessionmaker) as session:
+            row = await session.get(Notification, notification_id)
+            if row is None:
+                return
+            count = await notifications.unread_count(session, account_id)
+            item = notifications.InboxItem(row, row.read_at is not None)
+            for sub in list(subs):
+                shown = (
+                    await notifications.present(
+                        session, self.clock, self.settings, [item], sub.viewer
+                    )
+                )[0]
+                sub.push(row.id, notification_frame(row.id, shown.model_dump_json(), count))
+
+    def resync(self) -> None:
+        """The listener reconnected: events may have been missed; each stream catches up."""
+        if self._resyncing is None or self._resyncing.done():
+            self._resyncing = asyncio.create_task(self._resync_all())
+
+    async def _resync_all(self) -> None:
+        gate = asyncio.Semaphore(4)
+
+        async def one(sub: Subscriber) -> None:
+            async with gate, transaction(self.sessionmaker) as session:
+                missed = await self._since(session, sub.viewer, sub.last_id)
+                count = await notifications.unread_count(session, sub.account_id)
+            for item in missed:
+                sub.push(item.id, notification_frame(item.id, item.model_dump_json(), count))
+            sub.push(None, count_frame(count))
+
+        subs = [s for group in list(self.streams.values()) for s in group]
+        await asyncio.gather(*(one(s) for s in subs), return_exceptions=True)
+
+
+def _notice_json(
+    notice: Notification, base: DropOut, reminded: bool, offsets: str, eligible: bool
+) -> str:
+    """A notice as the API's list shows it to a subscriber who has not read it yet."""
+    drop = base.model_copy(
+        update={
+            "reminded": reminded,
+            "remindable": eligible and base.status == "scheduled",
+            "reminder_offsets": parse_offsets(offsets) if reminded else None,
+        }
+    )
+    return NotificationOut(
+        id=notice.id,
+        type=notice.type,
+        created_at=notice.created_at,
+        read=False,
+        drop=drop,
+        lead_seconds=notice.lead_seconds,
+    ).model_dump_json()

@@ -1,0 +1,59 @@
+"""Publishing live events, always after commit. Imports no domain module.
+
+Services call :func:`unread_changed` and :func:`notification_created` inside their
+transaction; the event goes out once it commits (never if it rolls back). The
+scheduler publishes each released notice with :meth:`Publisher.notice_released`
+after the release has committed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dropbell.db import after_commit
+from dropbell.live.brokers import Broker
+from dropbell.live.events import Event, NoticeReleased, NotificationCreated, UnreadChanged, encode
+
+log = logging.getLogger(__name__)
+
+PUBLISHER_KEY = "dropbell.events"  # where a session finds the publisher (session.info)
+
+
+class Publisher:
+    """What the scheduler and the services use to announce changes (never before commit)."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+
+    async def publish(self, event: Event) -> None:
+        try:
+            await self.broker.publish(encode(event))
+        except Exception:  # a lost live event must never break delivery to the inbox
+            log.exception("could not publish a live event")
+
+    async def notice_released(self, notification_id: int, drop_id: int) -> None:
+        """Called by the scheduler after a release has committed."""
+        await self.publish(NoticeReleased(notification_id, drop_id))
+
+
+def attach(sessionmaker: async_sessionmaker[AsyncSession], publisher: Publisher) -> None:
+    """Sessions from ``sessionmaker`` can announce changes (see :func:`unread_changed`)."""
+    sessionmaker.kw.setdefault("info", {})[PUBLISHER_KEY] = publisher
+
+
+def _after_commit(session: AsyncSession, event: Event) -> None:
+    publisher: Publisher | None = session.info.get(PUBLISHER_KEY)
+    if publisher is not None:
+        after_commit(session, lambda: publisher.publish(event))
+
+
+def unread_changed(session: AsyncSession, account_id: int) -> None:
+    """After this transaction commits, tell ``account_id``'s live streams the count changed."""
+    _after_commit(session, UnreadChanged(account_id))
+
+
+def notification_created(session: AsyncSession, account_id: int, notification_id: int) -> None:
+    """After commit, push one personal notification (a like, a repost) to its account."""
+    _after_commit(session, NotificationCreated(account_id, notification_id))

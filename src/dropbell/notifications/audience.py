@@ -1,0 +1,65 @@
+"""Who sees a released notice: read-time fan-out.
+
+A notice is one row (``notifications`` with ``account_id`` None). A shopper sees it
+when one of their reminder periods on its drop
+
+- began no later than the notice was due (a late subscriber gets nothing back-dated),
+- had not ended by then (undoing Remind me stops what is still to come; what was
+  already due stays), and
+- for a lead notice (``drop_soon``), chose that lead.
+
+Periods are judged at the notice's due time, never its release: a shopper's periods
+on one drop follow one another without overlap or gap (a new choice of leads ends one and
+begins the next at the same instant), so exactly one period, or none, covers a notice:
+exactly once is structural, and a change of leads between a notice's due time and its
+release cannot lose the launch. What a released notice's audience is can no longer
+change (periods begin and end at "now", which is past its due time). The launch,
+reschedule and cancellation notices reach every covering period, whatever leads it
+chose.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import String, and_, cast, literal, or_, select
+from sqlalchemy.sql import ColumnElement, Select
+
+from dropbell.notifications.models import Notification
+from dropbell.reminders.models import SOON, Reminder
+
+
+def covers(reminder: Any = Reminder, notice: Any = Notification) -> ColumnElement[bool]:
+    """The join condition: ``reminder`` (a period) makes ``notice`` visible to its shopper."""
+    chose_lead = (literal(",") + reminder.offsets + literal(",")).like(
+        literal("%,") + cast(notice.lead_seconds, String) + literal(",%")
+    )
+    return and_(
+        reminder.drop_id == notice.drop_id,
+        reminder.created_at <= notice.due_at,
+        or_(reminder.ended_at.is_(None), reminder.ended_at > notice.due_at),
+        or_(notice.type != SOON, chose_lead),
+    )
+
+
+def audience_accounts(notice: Any) -> Select[Any]:
+    """The account ids that see ``notice`` (a released notice row, or anything with its
+    ``drop_id``, ``type``, ``lead_seconds`` and ``due_at``)."""
+    chose_lead = (literal(",") + Reminder.offsets + literal(",")).like(f"%,{notice.lead_seconds},%")
+    query = select(Reminder.account_id).where(
+        Reminder.drop_id == notice.drop_id,
+        Reminder.created_at <= notice.due_at,
+        or_(Reminder.ended_at.is_(None), Reminder.ended_at > notice.due_at),
+    )
+    if notice.type == SOON:
+        query = query.where(chose_lead)
+    return query
+
+
+def visible_notices(account_id: Any) -> Select[Any]:
+    """The released notices ``account_id`` sees (a query to refine: order, page, filter)."""
+    return (
+        select(Notification)
+        .join(Reminder, covers(Reminder, Notification))
+        .where(Reminder.account_id == account_id, Notification.account_id.is_(None))
+    )
