@@ -135,7 +135,6 @@ def clock() -> FakeClock:
 def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url,
-        fanout_batch_size=1000,
         public_url="http://dropbell.test",
         rollout_platforms="ios",
         rollout_countries="US",

@@ -49,7 +49,6 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(
         30.0, gt=0, description="A claim not renewed for this long is taken over."
     )
-    fanout_batch_size: int = Field(50_000, ge=1, description="Subscribers per fan-out transaction.")
 
     # Live events (server-sent events).
     stream_keepalive_seconds: float = Field(

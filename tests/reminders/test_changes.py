@@ -1,4 +1,4 @@
-"""Reschedules, cancellations and downtime (PRODUCT.md rule 5)."""
+"""Reschedules, cancellations and downtime (product.md rule 5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Shopper-chosen leads (PRODUCT.md rule 1): one, several, changed, one already past,
+"""Shopper-chosen leads (product.md rule 1): one, several, changed, one already past,
 undo before and after a lead's moment, and reschedules with chosen leads."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""PRODUCT.md rules 1-5: timing, exactly once, late subscribers, changes, downtime."""
+"""product.md rules 1-5: timing, exactly once, late subscribers, changes, downtime."""
 
 from __future__ import annotations
 
@@ -69,7 +69,6 @@ async def test_each_notice_is_delivered_exactly_once(api: Api, scheduler: Schedu
         await api.remind(s, drop["id"])
         await api.remind(s, drop["id"])  # idempotent
     assert (await api.client.get(f"/api/v1/drops/{drop['id']}")).json()["reminder_count"] == 7
-    api.app.state.settings.fanout_batch_size = 2  # several batches
     for _ in range(3):
         api.clock.set(_at(drop, timedelta(seconds=5)))
         await scheduler.run_due()

@@ -1,4 +1,4 @@
-"""Several workers, crashes and hung workers: still exactly once (PRODUCT.md rule 3).
+"""Several workers, crashes and hung workers: still exactly once (product.md rule 3).
 
 A release is one transaction (the notice row and the job's state), so a worker that
 dies mid-release leaves nothing behind, and the notice's unique job key makes a second
