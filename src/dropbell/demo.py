@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from dropbell.accounts import service as accounts
 from dropbell.accounts.models import Account
@@ -21,7 +21,7 @@ from dropbell.db import make_engine, make_sessionmaker, transaction
 from dropbell.drops import service as drops
 from dropbell.drops.models import Drop
 from dropbell.drops.schemas import DropCreate
-from dropbell.notifications.models import Notification
+from dropbell.notifications.models import DropOpen, NoticeRead, Notification
 from dropbell.posts import service as posts
 from dropbell.posts.schemas import PostCreate
 from dropbell.reminders import service as reminders
@@ -194,6 +194,17 @@ POSTS = (
 
 DEMO_USERNAMES = [b.username for b in BRANDS] + [s[0] for s in SHOPPERS]
 
+# The leads shoppers choose, in turn: a day and 15 minutes before, an hour before, the
+# default lead (None). Each with the launch notice.
+LEADS: tuple[list[int] | None, ...] = ([86400, 900], [3600], None)
+
+
+def _leads(settings: Settings, leads: list[int] | None) -> list[int] | None:
+    """Only what this operator's menu offers (DROPBELL_REMINDER_OFFSETS may differ)."""
+    if leads is None:
+        return None
+    return [lead for lead in leads if lead in settings.allowed_offsets] or None
+
 
 async def _remove_previous(session) -> None:  # type: ignore[no-untyped-def]
     ids = list(
@@ -202,9 +213,18 @@ async def _remove_previous(session) -> None:  # type: ignore[no-untyped-def]
     if not ids:
         return
     drop_ids = list(await session.scalars(select(Drop.id).where(Drop.brand_id.in_(ids))))
-    await session.execute(delete(Notification).where(Notification.account_id.in_(ids)))
+    # Personal notifications (likes, reposts) of and by the demo's people; the drops'
+    # notices (account_id NULL) go with the drops. Read marks and opens have no FK.
+    await session.execute(
+        delete(Notification).where(
+            or_(Notification.account_id.in_(ids), Notification.actor_id.in_(ids))
+        )
+    )
+    await session.execute(delete(NoticeRead).where(NoticeRead.account_id.in_(ids)))
+    await session.execute(delete(DropOpen).where(DropOpen.account_id.in_(ids)))
     if drop_ids:
         await session.execute(delete(Notification).where(Notification.drop_id.in_(drop_ids)))
+        await session.execute(delete(DropOpen).where(DropOpen.drop_id.in_(drop_ids)))
         await session.execute(delete(Drop).where(Drop.id.in_(drop_ids)))
     await session.execute(delete(Account).where(Account.id.in_(ids)))
 
@@ -298,9 +318,10 @@ async def load(settings: Settings, console: Console, *, reset: bool = True) -> N
             eligible = [u for u, _, c, lang, _ in SHOPPERS if c == "US" and lang == "en"]
             conn = await session.connection()
             for i, drop in enumerate(created):
-                for username in eligible[: len(eligible) - i % 3]:
+                for j, username in enumerate(eligible[: len(eligible) - i % 3]):
                     viewer = Viewer(account=people[username], platform="ios", token_id=0)
-                    await reminders.remind(conn, clock, settings, viewer.caller, drop.id)
+                    leads = _leads(settings, LEADS[(i + j) % len(LEADS)])
+                    await reminders.remind(conn, clock, settings, viewer.caller, drop.id, leads)
         # Walk the clock to now: the live drop's notices are delivered as they were due.
         scheduler = Scheduler(sessions, clock, settings, worker_id="demo")
         while clock.now() < now:

@@ -2,15 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.web.support import Server
 from tests.web.test_shopper_journey import sign_up
 
+# The original partner test's rollout (docs/operations.md): iPhone app, US, English.
+ORIGINAL_TEST = {
+    "DROPBELL_ROLLOUT_PLATFORMS": "ios",
+    "DROPBELL_ROLLOUT_COUNTRIES": "US",
+    "DROPBELL_ROLLOUT_LANGUAGES": "en",
+}
 
-def test_android_shopper_sees_why_and_can_switch_app(server: Server, android: object) -> None:
+
+@pytest.fixture
+def limited(database_url: str, tmp_path: Path) -> Iterator[Server]:
+    srv = Server(database_url, tmp_path, env=ORIGINAL_TEST)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def test_with_the_defaults_an_android_shopper_can_remind(server: Server, android: object) -> None:
+    brand = server.signup("lego", display_name="LEGO")
+    from tests.web.support import run_cli
+
+    run_cli(server.database_url, "partner", "add", "lego", "--shop-domain", "shop.example")
+    drop = server.create_drop(brand, in_=timedelta(hours=5), title="Night Market")
+    page = android.new_page()  # type: ignore[attr-defined]
+    sign_up(page, server, "omar")
+    card = page.locator(f'[data-drop-id="{drop["id"]}"]')
+    card.get_by_role("button", name="Remind me").click()
+    expect(card.get_by_role("button", name="Reminder set")).to_be_visible()
+
+
+def test_android_shopper_sees_why_and_can_switch_app(limited: Server, android: object) -> None:
+    server = limited
     brand = server.signup("fossil", display_name="Fossil")
     from tests.web.support import run_cli
 

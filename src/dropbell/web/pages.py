@@ -73,17 +73,29 @@ async def remind(
     variant: Annotated[Variant, Form()] = "card",
     source: Annotated[Source, Form()] = "post",
     next: Annotated[str | None, Form()] = None,
+    leads: Annotated[str | None, Form()] = None,
+    offsets: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    """The Remind me / Reminder set toggle. Answers with the new card (fetch) or a redirect."""
+    """The Remind me / Reminder set toggle, and the drop page's choice of when to be told
+    (``leads`` marks the picker: its ticked ``offsets``, none ticked is the launch notice
+    only; without it, the default lead). Answers with the new card (fetch) or a redirect."""
     me = ctx.need()
-    await ratelimit.check_account(ctx.request, "remind", me.account.id)  # the API's count
     on = action == "remind"
-    drop = await views.set_reminder(ctx.session, ctx.clock, ctx.settings, me, drop_id, on)
+    chosen = views.chosen_leads(ctx.settings, leads, offsets) if on else None
+    await ratelimit.check_account(ctx.request, "remind", me.account.id)  # the API's count
+    drop = await views.set_reminder(ctx.session, ctx.clock, ctx.settings, me, drop_id, on, chosen)
     if not wants_fragment(ctx.request):
         return RedirectResponse(safe_next(next, f"/drops/{drop_id}"), status_code=303)
     return ctx.render(
         "_drop_card.html", {"drop": drop, "reason": None, "variant": variant, "source": source}
     )
+
+
+@router.get("/reminders", response_class=HTMLResponse)
+async def reminders_page(ctx: Ctx) -> HTMLResponse:
+    """My reminders: the caller's reminders on drops still to come, soonest launch first."""
+    items = await views.my_reminders(ctx.session, ctx.clock, ctx.settings, ctx.need())
+    return await ctx.page("reminders.html", {"items": items})
 
 
 @router.get("/notifications", response_class=HTMLResponse)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -16,6 +17,7 @@ from markupsafe import Markup, escape
 
 from dropbell.accounts.service import Viewer
 from dropbell.config import Settings
+from dropbell.drops.schemas import DropOut
 from dropbell.posts.tags import tag_spans
 from dropbell.web.session import csrf_token, remember_csrf
 
@@ -100,13 +102,57 @@ def countdown(launch_at: datetime, now: datetime) -> str:
 
 
 def lead_text(seconds: int) -> str:
-    if seconds % 3600 == 0:
-        hours = seconds // 3600
-        return f"{hours} hour" + ("s" if hours != 1 else "")
-    if seconds % 60 == 0:
-        minutes = seconds // 60
-        return f"{minutes} minute" + ("s" if minutes != 1 else "")
-    return f"{seconds} seconds"
+    """A lead as people say it: "1 day", "2 hours", "15 minutes", "90 minutes"."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}" + ("s" if count != 1 else "")
+    return f"{seconds} second" + ("s" if seconds != 1 else "")
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def leads_phrase(offsets: list[int] | None) -> str:
+    """When a reminder tells: "1 day and 15 minutes before, and at launch" ("at launch" alone
+    without a lead)."""
+    leads = sorted(set(offsets or []), reverse=True)
+    if not leads:
+        return "at launch"
+    return f"{_and([lead_text(o) for o in leads])} before, and at launch"
+
+
+def starts_in(seconds: int | None) -> str:
+    """What a "soon" notice says: "starts in 1 hour", "starts tomorrow" (a day ahead)."""
+    if seconds is None:
+        return "starts soon"
+    if seconds == 86400:
+        return "starts tomorrow"
+    return f"starts in {lead_text(seconds)}"
+
+
+@dataclass(frozen=True)
+class LeadChoice:
+    """One lead of the drop page's picker: "1 hour before", ticked or not, or already passed."""
+
+    seconds: int
+    label: str
+    checked: bool
+    passed: bool
+
+
+def lead_choices(drop: DropOut, now: datetime, default_lead: int) -> list[LeadChoice]:
+    """The operator's menu (and the default lead), largest first: the caller's current choice
+    ticked, or the default lead for a new reminder; a lead whose moment is gone is passed."""
+    menu = sorted(set(drop.offset_choices) | {default_lead}, reverse=True)
+    chosen = set(drop.reminder_offsets if drop.reminder_offsets is not None else [default_lead])
+    choices = []
+    for lead in menu:
+        passed = drop.launch_at - timedelta(seconds=lead) <= now
+        checked = lead in chosen and (drop.reminded or not passed)
+        choices.append(LeadChoice(lead, f"{lead_text(lead)} before", checked, passed))
+    return choices
 
 
 def initials(name: str) -> str:
@@ -139,9 +185,11 @@ env.filters.update(
     money=money,
     initials=initials,
     lead_text=lead_text,
+    leads_phrase=leads_phrase,
+    starts_in=starts_in,
     post_text=post_text,
 )
-env.globals.update(ago=ago, countdown=countdown)
+env.globals.update(ago=ago, countdown=countdown, lead_choices=lead_choices)
 
 
 def render(

@@ -11,7 +11,8 @@ their reminders (dropbell.notifications.audience).
 - ``reminders`` become periods (``id``, ``offsets``, ``ended_at``): undoing Remind me
   ends a period instead of deleting the row, so what was delivered stays visible.
   Existing reminders become open periods with the lead their drop was scheduled with.
-- ``reminder_jobs`` get ``lead_seconds`` and ``counted_at``.
+- ``reminder_jobs`` get ``lead_seconds`` and ``counted_at``, and lose the fan-out's
+  ``cursor`` and lease columns.
 - ``notifications`` get ``lead_seconds`` and ``due_at``; ``account_id`` may be NULL.
   The drop notifications already delivered stay as they are (personal rows with their
   read state; the stats keep counting them through ``deliveries``).
@@ -69,6 +70,7 @@ def upgrade() -> None:
             ["drop_id", "id"],
             sqlite_where=sa.text("account_id IS NULL"),
             postgresql_where=sa.text("account_id IS NULL"),
+            postgresql_include=["type", "lead_seconds", "due_at"],
         )
     op.create_table(
         "notice_reads",
@@ -87,6 +89,12 @@ def upgrade() -> None:
     )
     _leads_of_old_jobs(bind)
     _release_half_done_fanouts(bind)
+    # A release is one transaction: no cursor, and no lease of our own (PostgreSQL's
+    # idle-in-transaction timeout ends a hung worker's claim). ALTER TABLE, not a batch
+    # copy: on SQLite a copy drops the old table, and its deliveries with it (ON DELETE
+    # CASCADE).
+    for column in ("cursor", "lease_owner", "lease_until"):
+        op.execute(f"ALTER TABLE reminder_jobs DROP COLUMN {column}")
     # Delivered drop notifications: their due time is the time they were written for.
     op.execute(
         "UPDATE notifications SET due_at = created_at"
@@ -133,7 +141,12 @@ def _reminders_become_periods() -> None:
     )
     op.drop_table("reminders_before_0003")
     op.create_index("ix_reminders_drop_id_account_id", "reminders", ["drop_id", "account_id"])
-    op.create_index("ix_reminders_account_id_drop_id", "reminders", ["account_id", "drop_id"])
+    op.create_index(
+        "ix_reminders_account_id_drop_id",
+        "reminders",
+        ["account_id", "drop_id"],
+        postgresql_include=["created_at", "ended_at", "offsets"],
+    )
     op.create_index(
         "uq_reminders_open",
         "reminders",
@@ -255,8 +268,8 @@ def _release_half_done_fanouts(bind: Any) -> None:
         bind.execute(sa.text("DELETE FROM deliveries WHERE job_id = :job"), params)
         bind.execute(
             sa.text(
-                "UPDATE reminder_jobs SET state = 'done', finished_at = :now, delivered = 0,"
-                " lease_owner = NULL, lease_until = NULL WHERE id = :job"
+                "UPDATE reminder_jobs SET state = 'done', finished_at = :now, delivered = 0"
+                " WHERE id = :job"
             ),
             {"job": job_id, "now": now.replace(tzinfo=None) if _sqlite(bind) else now},
         )
@@ -343,6 +356,9 @@ def downgrade() -> None:
     )
     op.drop_table("reminders_0003")
     op.create_index("ix_reminders_account_id", "reminders", ["account_id"])
+    for column in ("counted_at", "lead_seconds"):
+        op.execute(f"ALTER TABLE reminder_jobs DROP COLUMN {column}")
     with op.batch_alter_table("reminder_jobs") as batch:
-        batch.drop_column("counted_at")
-        batch.drop_column("lead_seconds")
+        batch.add_column(sa.Column("cursor", BigId, nullable=False, server_default="0"))
+        batch.add_column(sa.Column("lease_owner", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("lease_until", When, nullable=True))

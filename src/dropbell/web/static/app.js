@@ -148,6 +148,45 @@
     if (button) button.removeAttribute("aria-busy");
   };
 
+  // My reminders: Undo posts in the background and takes the row away; focus moves to the
+  // next row's Undo (or the heading once the list is empty).
+  const removeReminder = async (form) => {
+    const row = form.closest("[data-reminder-row]");
+    const button = form.querySelector("button");
+    if (button) button.setAttribute("aria-busy", "true");
+    try {
+      const r = await fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { "X-CSRF-Token": csrf, "X-Fragment": "1" },
+        credentials: "same-origin",
+      });
+      if (r.ok && row) {
+        const title = row.querySelector("h2")?.textContent.trim() || "the drop";
+        const next = row.nextElementSibling || row.previousElementSibling;
+        row.remove();
+        if (!document.querySelector("[data-reminder-row]")) {
+          document.querySelector("[data-reminder-list]")?.remove();
+          const empty = document.querySelector("[data-reminders-empty]");
+          if (empty) empty.hidden = false;
+        }
+        toast(`Reminder removed: ${title}`);
+        const focus = next?.querySelector('[data-focus-key="undo"]') || document.querySelector("h1");
+        if (focus instanceof HTMLElement) {
+          if (!focus.hasAttribute("tabindex") && focus.tagName === "H1") focus.setAttribute("tabindex", "-1");
+          focus.focus();
+        }
+        return;
+      }
+      let message = "Something went wrong. Try again.";
+      try { message = (await r.json()).error || message; } catch (_) { /* not JSON */ }
+      toast(message);
+    } catch (_) {
+      toast("You seem to be offline.");
+    }
+    if (button) button.removeAttribute("aria-busy");
+  };
+
   // Remind me / Reminder set: post in the background and swap the card.
   document.addEventListener("submit", async (event) => {
     const form = event.target;
@@ -161,11 +200,17 @@
       postAction(form);
       return;
     }
+    if (form.hasAttribute("data-remove-reminder")) {
+      event.preventDefault();
+      removeReminder(form);
+      return;
+    }
     if (!form.hasAttribute("data-fragment")) return;
     const card = form.closest("[data-drop-id]");
     if (!card) return;
     event.preventDefault();
-    const button = form.querySelector("button");
+    // Remind me on a drop's page sits outside the form of the leads it sends (form=…).
+    const button = event.submitter instanceof HTMLButtonElement ? event.submitter : form.querySelector("button");
     const focusKey = button?.dataset.focusKey || focusKeyIn(card);
     if (button) button.setAttribute("aria-busy", "true");
     try {
