@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +18,7 @@ from sqlalchemy import text
 
 from dropbell import __version__, errors
 from dropbell.accounts.endpoints import router as accounts_router
+from dropbell.background import make_workers, running
 from dropbell.clock import Clock, FakeClock, SystemClock
 from dropbell.config import Settings
 from dropbell.db import make_engine, make_sessionmaker
@@ -33,7 +33,6 @@ from dropbell.notifications.endpoints import router as notifications_router
 from dropbell.posts.endpoints import router as posts_router
 from dropbell.push.endpoints import router as push_router
 from dropbell.ratelimit import make_counter
-from dropbell.reminders.scheduler import Scheduler, scheduler_listeners
 from dropbell.web.auth import router as web_auth_router
 from dropbell.web.console import router as web_console_router
 from dropbell.web.pages import router as pages_router
@@ -72,25 +71,16 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        stop = asyncio.Event()
-        task = None
         await hub.start()
-        if run_scheduler:
-            scheduler = Scheduler(
-                sessionmaker,
-                clock,
-                settings,
-                listeners=scheduler_listeners(hub.publisher),
-            )
-            app.state.scheduler = scheduler
-            task = asyncio.create_task(scheduler.run(stop), name="scheduler")
         try:
-            yield
+            if run_scheduler:
+                workers = make_workers(sessionmaker, clock, settings, hub.publisher)
+                app.state.scheduler = workers.scheduler
+                async with running(workers, asyncio.Event()):
+                    yield
+            else:
+                yield
         finally:
-            stop.set()
-            if task is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(task, timeout=10)
             await hub.close()
             await engine.dispose()
 

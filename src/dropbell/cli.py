@@ -16,8 +16,8 @@ from dropbell.config import Settings
 from dropbell.push.cli import bench_push, push_app
 
 if TYPE_CHECKING:
+    from dropbell.background import Workers
     from dropbell.clock import Clock
-    from dropbell.reminders.scheduler import Scheduler
 
 app = typer.Typer(
     help="dropbell: product-drop reminders, on time and exactly once.",
@@ -129,14 +129,14 @@ def serve(
 
 
 @asynccontextmanager
-async def worker_scheduler(settings: Settings, clock: Clock) -> AsyncIterator[Scheduler]:
-    """The scheduler as `dropbell worker` runs it: every released notice is published
-    to the API processes' live streams (PostgreSQL NOTIFY)."""
+async def worker_processes(settings: Settings, clock: Clock) -> AsyncIterator[Workers]:
+    """The scheduler and the push worker as `dropbell worker` runs them: every released
+    notice is published to the API processes' live streams (PostgreSQL NOTIFY)."""
     import dropbell.models  # noqa: F401  (every table, for the ORM's relationships)
+    from dropbell.background import make_workers
     from dropbell.db import make_engine, make_sessionmaker
     from dropbell.live import publish
     from dropbell.live.brokers import make_broker
-    from dropbell.reminders.scheduler import Scheduler, scheduler_listeners
 
     engine = make_engine(
         settings.database_url,
@@ -147,9 +147,11 @@ async def worker_scheduler(settings: Settings, clock: Clock) -> AsyncIterator[Sc
     publisher = publish.Publisher(broker)
     sessionmaker = make_sessionmaker(engine)
     publish.attach(sessionmaker, publisher)
+    workers = make_workers(sessionmaker, clock, settings, publisher)
     try:
-        yield Scheduler(sessionmaker, clock, settings, listeners=scheduler_listeners(publisher))
+        yield workers
     finally:
+        await workers.push.aclose()
         await broker.close()
         await engine.dispose()
 
@@ -159,7 +161,8 @@ def worker(
     database_url: DatabaseUrl = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
-    """Run the reminder scheduler alone (any number of workers may share one PostgreSQL)."""
+    """Run the reminder scheduler and the push worker, without the API (any number of
+    workers may share one PostgreSQL)."""
     from dropbell.clock import SystemClock
 
     logs.setup(log_level)
@@ -171,8 +174,13 @@ def worker(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with worker_scheduler(settings, SystemClock()) as scheduler:
-            await scheduler.run(stop)
+        from dropbell.background import running
+
+        async with (
+            worker_processes(settings, SystemClock()) as workers,
+            running(workers, stop),
+        ):
+            await stop.wait()
 
     console.print(f"dropbell worker · database {_describe_db(settings)}")
     asyncio.run(main())

@@ -177,10 +177,10 @@ def test_a_worker_process_publishes_to_streams(tmp_path: Path) -> None:
 
 
 async def _run_worker_once(url: str, now: Any) -> None:
-    from dropbell.cli import worker_scheduler
+    from dropbell.cli import worker_processes
     from dropbell.clock import FakeClock
     from dropbell.config import Settings
 
     settings = Settings(database_url=url)
-    async with worker_scheduler(settings, FakeClock(now)) as scheduler:
-        await scheduler.run_due()
+    async with worker_processes(settings, FakeClock(now)) as workers:
+        await workers.scheduler.run_due()

@@ -21,10 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,7 +38,9 @@ from dropbell.db import UTCDateTime, transaction
 from dropbell.drops.models import Drop
 from dropbell.notifications.audience import audience_accounts
 from dropbell.notifications.models import Notification
+from dropbell.push import jobs as push_jobs
 from dropbell.reminders.models import DONE, PENDING, SKIPPED, SOON, Delivery, ReminderJob
+from dropbell.workers import default_worker_id
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +75,6 @@ def scheduler_listeners(publisher: _Publisher) -> list[Listener]:
         await publisher.notice_released(released.notification_id, released.drop_id)
 
     return [publish_live]
-
-
-def default_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 class Scheduler:
@@ -167,8 +162,8 @@ class Scheduler:
             if job is None:
                 return None
             job.attempts += 1
+            drop = await session.get_one(Drop, job.drop_id)
             if job.kind == SOON:
-                drop = await session.get_one(Drop, job.drop_id)
                 status = drop.status_at(now)
                 if status != "scheduled":
                     # Downtime: the drop already launched (or was called off): never a stale
@@ -190,6 +185,18 @@ class Scheduler:
             session.add(notice)
             job.state, job.finished_at = DONE, released_at
             await session.flush()
+            # The push follows the notice: queued in the same commit (one row, whatever
+            # the audience), so a released notice is never left without its push.
+            await push_jobs.enqueue(
+                session,
+                notification_id=notice.id,
+                drop_id=job.drop_id,
+                kind=job.kind,
+                due_at=job.due_at,
+                expires_at=push_jobs.expires_at_for(
+                    job.kind, due_at=job.due_at, launch_at=drop.launch_at
+                ),
+            )
             return Released(notice.id, job.id, job.drop_id, job.kind, job.due_at, released_at)
 
     async def _released(self, released: Released) -> None:

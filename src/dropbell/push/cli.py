@@ -1,0 +1,105 @@
+"""``dropbell push``: the operator's VAPID key commands."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+push_app = typer.Typer(help="Web Push: the VAPID key browsers subscribe with.")
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="Overrides DROPBELL_DATABASE_URL (default: dropbell.db in this directory).",
+        show_default=False,
+    ),
+]
+
+
+@push_app.command("key")
+def show_key(database_url: DatabaseUrl = None) -> None:
+    """Print the VAPID public key (made now if there is none yet)."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from dropbell.cli import _in_transaction, _settings
+    from dropbell.clock import SystemClock
+    from dropbell.push import keys
+
+    settings = _settings(database_url)
+
+    async def current(session: AsyncSession) -> keys.SigningKey:
+        return await keys.current_key(session, SystemClock(), settings)
+
+    key = asyncio.run(_in_transaction(settings, current))
+    source = "DROPBELL_VAPID_PRIVATE_KEY" if key.id is None else "the database"
+    typer.echo(f"{key.public_key}  (from {source})")
+
+
+@push_app.command("rotate-key")
+def rotate_key(
+    database_url: DatabaseUrl = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Retire the VAPID key, make a new one and remove every push subscription.
+
+    Subscriptions are bound to the key they were made with, so every browser subscribes
+    again (the web app does so on its next visit).
+    """
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from dropbell.cli import _in_transaction, _settings, console
+    from dropbell.clock import SystemClock
+    from dropbell.push import keys
+
+    settings = _settings(database_url)
+    if not yes:
+        typer.confirm(
+            "Every push subscription will be removed and browsers must subscribe again. Rotate?",
+            abort=True,
+        )
+
+    async def rotate(session: AsyncSession) -> keys.Rotation:
+        return await keys.rotate_key(session, SystemClock(), settings)
+
+    rotation = asyncio.run(_in_transaction(settings, rotate))
+    console.print(
+        f"New VAPID public key [bold]{rotation.public_key}[/]; "
+        f"{rotation.removed_subscriptions} subscriptions removed."
+    )
+
+
+def bench_push(
+    subscribers: Annotated[int, typer.Option(min=1, help="How many push subscriptions.")],
+    database_url: DatabaseUrl = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Last line: the figures as JSON.")
+    ] = False,
+    concurrency: Annotated[int | None, typer.Option(help="Pushes in flight.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Subscriptions per batch.")] = None,
+    profile: Annotated[
+        Path | None, typer.Option(help="Write a cProfile of the push run to this file.")
+    ] = None,
+    http2: Annotated[
+        bool, typer.Option(help="httpx's HTTP/2-capable pool; --no-http2: aiohttp's pool.")
+    ] = True,
+) -> None:
+    """Push one launch to N subscriptions on a local push service; compare with the raw rate."""
+    from dropbell.cli import console
+    from dropbell.push import bench
+
+    asyncio.run(
+        bench.push(
+            subscribers,
+            database_url,
+            json_out,
+            console,
+            concurrency=concurrency,
+            batch_size=batch_size,
+            profile=profile,
+            http2=http2,
+        )
+    )

@@ -1,0 +1,296 @@
+"""Push jobs: one per released notice, claimed atomically, pushed in set-based batches.
+
+The reminder scheduler calls :func:`enqueue` in the transaction that releases a
+notice. A :class:`PushWorker` claims due ``push_jobs`` rows (``FOR UPDATE SKIP
+LOCKED`` and a lease, like ``reminder_jobs``) and works each one in steps, every
+step one transaction that first checks the lease is still ours:
+
+1. pending ledger rows that are ready (never tried, or due for a retry) are read;
+   after the commit they are pushed concurrently and each outcome is recorded;
+2. if there are none and the ledger is not complete, the next batch is written:
+   ``INSERT INTO push_deliveries … SELECT`` the next ``push_batch_size``
+   subscriptions (by id, after the cursor) of the notice's audience that want its
+   type, with the cursor moving in the same transaction;
+3. if the ledger is complete and only retries remain, the job is put back with
+   ``wake_at`` at the earliest retry; with nothing left it is done.
+
+The unique (subscription, notice) key means a subscription is written once per
+notice, so in normal operation nothing is pushed twice; a worker that dies mid-batch
+leaves its rows pending, and whoever takes the job over after the lease pushes them:
+only the pushes that were in flight at the crash can reach a device twice.
+At or after the notice's TTL deadline nothing is sent: what is left is ``expired``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, case, func, or_, select, type_coerce, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dropbell import dialect
+from dropbell.accounts.models import Account
+from dropbell.clock import Clock
+from dropbell.config import Settings
+from dropbell.db import UTCDateTime, transaction
+from dropbell.drops.models import Drop
+from dropbell.push import keys, ledger, payload
+from dropbell.push.models import DONE, PENDING, RUNNING, SENT, PushJob
+from dropbell.push.sender import Outcome, Sender, Target
+from dropbell.workers import default_worker_id
+
+log = logging.getLogger(__name__)
+
+# Who a notice goes to: a Select of one column, account_id (None: nobody).
+Audience = Callable[[AsyncSession, PushJob], Awaitable[Select[tuple[int]] | None]]
+
+
+async def notice_audience(session: AsyncSession, job: PushJob) -> Select[tuple[int]] | None:
+    """The released notice's audience, from :mod:`dropbell.notifications.audience`."""
+    from dropbell.notifications.audience import audience_accounts
+    from dropbell.notifications.models import Notification
+
+    notice = await session.get(Notification, job.notification_id)
+    return None if notice is None else audience_accounts(notice)
+
+
+LIVE_TTL = timedelta(hours=1)
+NEWS_TTL = timedelta(days=1)
+
+
+def expires_at_for(kind: str, *, due_at: datetime, launch_at: datetime) -> datetime:
+    """A notice's TTL deadline: a lead notice is useless once the drop is live, the launch
+    an hour after it, news of a change (new time, cancelled, announced) after a day."""
+    if kind == "drop_soon":
+        return launch_at
+    if kind == "drop_live":
+        return due_at + LIVE_TTL
+    return due_at + NEWS_TTL
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    notification_id: int,
+    drop_id: int,
+    kind: str,
+    due_at: datetime,
+    expires_at: datetime,
+) -> None:
+    """Queue the push of a released notice, in the caller's transaction (idempotent).
+
+    ``expires_at`` is the TTL deadline: nothing is pushed at or after it.
+    """
+    statement = (
+        dialect.insert(session, PushJob)
+        .values(
+            notification_id=notification_id,
+            drop_id=drop_id,
+            kind=kind,
+            state=PENDING,
+            cursor=0,
+            fanned_out=False,
+            attempts=0,
+            due_at=due_at,
+            wake_at=due_at,
+            expires_at=expires_at,
+            created_at=due_at,
+        )
+        .on_conflict_do_nothing(index_elements=[PushJob.notification_id])
+    )
+    await session.execute(statement)
+
+
+@dataclass(frozen=True)
+class ClaimedPush:
+    id: int
+    notification_id: int
+    drop_id: int
+    kind: str
+    due_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one step left to do: push ``targets``, or stop (``done``)."""
+
+    targets: list[Target]
+    done: bool = False
+
+
+_STOP = Step([], done=True)
+
+
+class PushWorker:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        settings: Settings,
+        *,
+        worker_id: str | None = None,
+        sender: Sender | None = None,
+        audience: Audience = notice_audience,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.settings = settings
+        self.worker_id = worker_id or default_worker_id()
+        self.sender = sender or Sender(settings, clock)
+        self.audience = audience
+        self.wake = asyncio.Event()
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.job_lease_seconds)
+
+    async def aclose(self) -> None:
+        await self.sender.aclose()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until ``stop`` is set: work due jobs, then nap until the next (or a poke)."""
+        poll = self.settings.scheduler_poll_seconds
+        while not stop.is_set():
+            next_at: datetime | None = None
+            try:
+                await self.run_due()
+                next_at = await self.next_wake_at()
+            except Exception:  # a bug or a database outage must not stop pushes for good
+                log.exception("push worker error; retrying")
+                await asyncio.sleep(1.0)
+                continue
+            wake_at = next_at or self.clock.now() + timedelta(seconds=poll)
+            self.wake.clear()
+            waits = [
+                asyncio.create_task(self.clock.sleep_until(wake_at, at_most=poll)),
+                asyncio.create_task(self.wake.wait()),
+                asyncio.create_task(stop.wait()),
+            ]
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for task in waits:
+                task.cancel()
+
+    async def run_due(self) -> int:
+        """Claim and work every push job that is due now. Returns how many were worked on."""
+        worked = 0
+        while (job := await self.claim()) is not None:
+            await self.work(job)
+            worked += 1
+        return worked
+
+    async def next_wake_at(self) -> datetime | None:
+        async with transaction(self.sessionmaker) as session:
+            when = case((PushJob.state == RUNNING, PushJob.lease_until), else_=PushJob.wake_at)
+            due: datetime | None = await session.scalar(
+                select(type_coerce(func.min(when), UTCDateTime)).where(
+                    PushJob.state.in_((PENDING, RUNNING))
+                )
+            )
+        return due
+
+    async def claim(self) -> ClaimedPush | None:
+        """Atomically take the oldest due job nobody holds (or whose holder's lease ran out)."""
+        async with transaction(self.sessionmaker) as session:
+            now = self.clock.now()
+            job = await session.scalar(
+                select(PushJob)
+                .where(
+                    PushJob.state.in_((PENDING, RUNNING)),
+                    PushJob.wake_at <= now,
+                    or_(
+                        PushJob.lease_until.is_(None),
+                        PushJob.lease_until < now,
+                        PushJob.lease_owner == self.worker_id,
+                    ),
+                )
+                .order_by(PushJob.wake_at, PushJob.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if job is None:
+                return None
+            if job.state == RUNNING and job.lease_owner != self.worker_id:
+                log.warning(
+                    "push job %s: lease of %s ran out; taking over", job.id, job.lease_owner
+                )
+            job.state, job.lease_owner = RUNNING, self.worker_id
+            job.lease_until = now + self.lease
+            job.attempts += 1
+            return ClaimedPush(
+                job.id, job.notification_id, job.drop_id, job.kind, job.due_at, job.expires_at
+            )
+
+    async def work(self, job: ClaimedPush) -> None:
+        """Push one notice to every subscription that wants it, step by step."""
+        async with transaction(self.sessionmaker) as session:
+            key = await keys.current_key(session, self.clock, self.settings)
+            message = await self._message(session, job)
+            if message is None:  # the drop was deleted: nothing to say
+                await session.execute(
+                    update(PushJob)
+                    .where(PushJob.id == job.id)
+                    .values(state=DONE, finished_at=self.clock.now(), lease_owner=None)
+                )
+                return
+        sent = 0
+        while True:
+            step = await self.step(job)
+            if step.done:
+                break
+            if step.targets:
+                outcomes = await self.sender.send_many(key, message, step.targets)
+                await self.record(job, outcomes)
+                sent += sum(o.state == SENT for o in outcomes)
+        log.info("push job %s (%s, drop %s): %d pushes sent", job.id, job.kind, job.drop_id, sent)
+
+    async def _message(self, session: AsyncSession, job: ClaimedPush) -> payload.Message | None:
+        drop = await session.get(Drop, job.drop_id)
+        if drop is None:
+            return None
+        brand = await session.get_one(Account, drop.brand_id)
+        return payload.build(
+            notification_id=job.notification_id,
+            kind=job.kind,
+            drop=drop,
+            brand=brand,
+            public_url=self.settings.public_url,
+            due_at=job.due_at,
+            expires_at=job.expires_at,
+        )
+
+    async def step(self, job: ClaimedPush) -> Step:
+        """One transaction: lease check, then ready rows, or the next ledger batch, or finish."""
+        async with transaction(self.sessionmaker) as session:
+            row = await session.scalar(
+                select(PushJob).where(PushJob.id == job.id).with_for_update()
+            )
+            if row is None or row.state != RUNNING or row.lease_owner != self.worker_id:
+                log.info("push job %s: no longer ours; stopping", job.id)
+                return _STOP
+            now = self.clock.now()
+            if now >= row.expires_at:
+                await ledger.expire(session, row, now)
+                return _STOP
+            row.lease_until = now + self.lease
+            size = self.settings.push_batch_size
+            targets = await ledger.ready(session, row, now, size)
+            if targets:
+                return Step(targets)
+            if not row.fanned_out:
+                audience = await self.audience(session, row)
+                await ledger.write_batch(session, row, audience, size)
+                return Step(await ledger.ready(session, row, now, size))
+            await ledger.finish(session, row, now)
+            return _STOP
+
+    async def record(self, job: ClaimedPush, outcomes: list[Outcome]) -> None:
+        """Write each push's outcome (only rows still pending change, so a late writer never
+        undoes one); remove the subscriptions the push service said are gone."""
+        if outcomes:
+            async with transaction(self.sessionmaker) as session:
+                await ledger.record(session, job.due_at, outcomes)

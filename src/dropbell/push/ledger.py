@@ -1,0 +1,170 @@
+"""The push ledger's SQL: one row per (subscription, notice), written in set-based batches.
+
+Each function runs inside the caller's transaction (the push worker's steps).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import cast
+
+from sqlalchemy import (
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dropbell import dialect
+from dropbell.accounts.models import AccessToken
+from dropbell.db import UTCDateTime
+from dropbell.push.models import (
+    DONE,
+    EXPIRED,
+    PENDING,
+    REMOVED,
+    SENT,
+    PushDelivery,
+    PushJob,
+    PushSubscription,
+)
+from dropbell.push.sender import RETRY, Outcome, Target
+
+log = logging.getLogger(__name__)
+
+
+async def ready(session: AsyncSession, job: PushJob, now: datetime, limit: int) -> list[Target]:
+    """Pending ledger rows due now (first tries, and retries whose time came)."""
+    d, s = PushDelivery, PushSubscription
+    rows = (
+        await session.execute(
+            select(d.id, d.subscription_id, d.attempts, s.endpoint, s.p256dh, s.auth)
+            .outerjoin(s, s.id == d.subscription_id)
+            .where(
+                d.notification_id == job.notification_id,
+                d.state == PENDING,
+                or_(d.next_at.is_(None), d.next_at <= now),
+            )
+            .order_by(d.id)
+            .limit(limit)
+        )
+    ).all()
+    gone = [r.id for r in rows if r.endpoint is None]
+    if gone:  # unsubscribed since the row was written: nothing to send, nothing to count
+        await session.execute(delete(d).where(d.id.in_(gone)))
+    return [
+        Target(r.id, r.subscription_id, r.endpoint, r.p256dh, r.auth, r.attempts)
+        for r in rows
+        if r.endpoint is not None
+    ]
+
+
+async def write_batch(
+    session: AsyncSession, job: PushJob, audience: Select[tuple[int]] | None, batch_size: int
+) -> None:
+    """The next batch of the ledger, set-based; the cursor moves in the same transaction."""
+    if audience is None:
+        job.fanned_out = True
+        return
+    s, t = PushSubscription, AccessToken
+    wanted = (
+        select(s.id)
+        .join(t, t.id == s.access_token_id)
+        .where(
+            s.account_id.in_(audience.scalar_subquery()),
+            s.alerts[job.kind].as_boolean().is_(True),
+            t.revoked_at.is_(None),
+            s.id > job.cursor,
+        )
+    )
+    high = await session.scalar(wanted.order_by(s.id).offset(batch_size - 1).limit(1))
+    batch = wanted if high is None else wanted.where(s.id <= high)
+    rows = batch.with_only_columns(s.id, literal(job.notification_id), literal(PENDING), literal(0))
+    insert = dialect.insert(session, PushDelivery).from_select(
+        ["subscription_id", "notification_id", "state", "attempts"], rows
+    )
+    await session.execute(insert.on_conflict_do_nothing())
+    if high is None:
+        job.fanned_out = True
+    else:
+        job.cursor = high
+
+
+async def finish(session: AsyncSession, job: PushJob, now: datetime) -> None:
+    """Done, or (retries waiting) back to pending until the earliest retry."""
+    retry_at = await session.scalar(
+        select(type_coerce(func.min(PushDelivery.next_at), UTCDateTime)).where(
+            PushDelivery.notification_id == job.notification_id,
+            PushDelivery.state == PENDING,
+        )
+    )
+    job.lease_owner = job.lease_until = None
+    if retry_at is not None:
+        job.state, job.wake_at = PENDING, retry_at
+    else:
+        job.state, job.finished_at = DONE, now
+
+
+async def expire(session: AsyncSession, job: PushJob, now: datetime) -> None:
+    result = await session.execute(
+        update(PushDelivery)
+        .where(
+            PushDelivery.notification_id == job.notification_id,
+            PushDelivery.state == PENDING,
+        )
+        .values(state=EXPIRED, next_at=None)
+    )
+    job.state, job.finished_at = EXPIRED, now
+    job.lease_owner = job.lease_until = None
+    expired = max(0, result.rowcount or 0)  # type: ignore[attr-defined]
+    log.info("push job %s: TTL passed; %d pushes dropped", job.id, expired)
+
+
+async def record(session: AsyncSession, due: datetime, outcomes: list[Outcome]) -> None:
+    """Write each push's outcome; remove the subscriptions the push service said are gone.
+
+    Only rows still pending change, so a late writer never undoes an outcome.
+    """
+    params = [
+        {
+            "b_id": o.delivery_id,
+            "b_state": PENDING if o.state == RETRY else o.state,
+            "b_status": o.status,
+            "b_next_at": o.retry_at,
+            "b_sent_at": o.at if o.state == SENT else None,
+            "b_latency": o.latency_ms,
+            "b_lateness": _ms(o.at - due) if o.state == SENT and o.at else None,
+        }
+        for o in outcomes
+    ]
+    d = cast(Table, PushDelivery.__table__)  # Core: one executemany for the batch
+    statement = (
+        update(d)
+        .where(d.c.id == bindparam("b_id"), d.c.state == PENDING)
+        .values(
+            state=bindparam("b_state"),
+            status_code=bindparam("b_status"),
+            next_at=bindparam("b_next_at", type_=UTCDateTime),
+            sent_at=bindparam("b_sent_at", type_=UTCDateTime),
+            latency_ms=bindparam("b_latency"),
+            lateness_ms=bindparam("b_lateness"),
+            attempts=d.c.attempts + 1,
+        )
+    )
+    gone = sorted({o.subscription_id for o in outcomes if o.state == REMOVED})
+    conn = await session.connection()
+    await conn.execute(statement, params)
+    if gone:
+        await session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
+
+
+def _ms(delta: timedelta) -> int:
+    return max(0, round(delta.total_seconds() * 1000))

@@ -1,0 +1,97 @@
+"""What a push says: the JSON the service worker shows (web/static/sw.js), ≤ 4 KB encrypted.
+
+``{title, body, icon, url, tag, notification_id, type}``. The URL is the drop's page
+with ``source=push``; the tag is per drop and kind ("drop-12-live"), so a push sent
+again replaces the first on the device instead of doubling it. The Topic header is
+per drop, so the push service replaces an undelivered lead push with the launch.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from dropbell.accounts.models import Account
+from dropbell.drops.models import Drop
+
+# An aes128gcm body is a 86-byte header (salt, record size, the sender's key) plus
+# the record: the plaintext, one delimiter byte and a 16-byte tag. Push services take
+# bodies of 4096 bytes, so the plaintext gets at most this much.
+MAX_PLAINTEXT = 4096 - 86 - 17
+ICON = "/static/icons/icon-192.png"
+URGENCY = {"drop_live": "high"}
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notice's push, the same for every subscriber (only the encryption differs)."""
+
+    notification_id: int
+    kind: str
+    payload: bytes
+    topic: str
+    urgency: str
+    due_at: datetime
+    expires_at: datetime
+
+
+def _texts(kind: str, drop: Drop, brand: str, due_at: datetime) -> tuple[str, str]:
+    if kind == "drop_soon":
+        minutes = max(1, round((drop.launch_at - due_at).total_seconds() / 60))
+        when = f"in {minutes} minutes" if minutes < 120 else f"in {round(minutes / 60)} hours"
+        return f"{drop.title} drops {when}", f"{brand} · tap to get ready."
+    if kind == "drop_live":
+        return f"{drop.title} is live", f"{brand} · shop it now."
+    if kind == "drop_rescheduled":
+        return f"{drop.title} has a new time", f"{brand} moved the launch; tap for the new time."
+    if kind == "drop_cancelled":
+        return f"{drop.title} was cancelled", f"{brand} called off this drop."
+    if kind == "drop_announced":
+        return f"{brand} announced {drop.title}", "Tap Remind me to hear when it launches."
+    return drop.title, brand
+
+
+def topic(drop_id: int) -> str:
+    """The Topic header: base64url characters, at most 32."""
+    return f"drop-{drop_id}"[:32]
+
+
+def tag(drop_id: int, kind: str) -> str:
+    return f"drop-{drop_id}-{kind.removeprefix('drop_')}"
+
+
+def build(
+    *,
+    notification_id: int,
+    kind: str,
+    drop: Drop,
+    brand: Account,
+    public_url: str,
+    due_at: datetime,
+    expires_at: datetime,
+) -> Message:
+    base = public_url.rstrip("/")
+    title, body = _texts(kind, drop, brand.display_name, due_at)
+    data = {
+        "title": title[:120],
+        "body": body[:300],
+        "icon": drop.image_url if (drop.image_url or "").startswith("https://") else base + ICON,
+        "url": f"{base}/drops/{drop.id}?source=push",
+        "tag": tag(drop.id, kind),
+        "notification_id": notification_id,
+        "type": kind,
+    }
+    encoded = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    if len(encoded) > MAX_PLAINTEXT:  # a very long image URL: fall back to our icon
+        data["icon"] = base + ICON
+        encoded = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    return Message(
+        notification_id=notification_id,
+        kind=kind,
+        payload=encoded,
+        topic=topic(drop.id),
+        urgency=URGENCY.get(kind, "normal"),
+        due_at=due_at,
+        expires_at=expires_at,
+    )
