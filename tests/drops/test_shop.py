@@ -19,7 +19,7 @@ async def test_shop_redirect_records_the_click_and_its_source(api: Api) -> None:
     )
     assert r.status_code == 302
     assert r.headers["location"] == "https://shop.example/bag?size=m"
-    for source in ("post", "tag", "tag", "drop"):
+    for source in ("post", "tag", "tag", "drop", "push"):
         r = await api.client.get(f"/drops/{drop['id']}/shop", params={"source": source})
         assert r.status_code == 302
     await api.client.get(f"/drops/{drop['id']}/shop")  # no source: the drop page
@@ -27,8 +27,9 @@ async def test_shop_redirect_records_the_click_and_its_source(api: Api) -> None:
         await api.client.get(f"/api/v1/drops/{drop['id']}/stats", headers=brand.headers)
     ).json()
     assert stats["shop_clicks"] == {
-        "total": 6,
+        "total": 7,
         "notification": 1,
+        "push": 1,
         "post": 1,
         "tag": 2,
         "drop": 2,

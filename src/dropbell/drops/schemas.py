@@ -11,7 +11,7 @@ from dropbell.posts.tags import normalise_tag
 from dropbell.push.schemas import PushStats
 
 Status = Literal["scheduled", "live", "cancelled"]
-ShopSource = Literal["notification", "post", "tag", "drop"]
+ShopSource = Literal["notification", "push", "post", "tag", "drop"]
 
 
 def _utc(value: datetime) -> datetime:
@@ -120,6 +120,7 @@ class RemindBody(BaseModel):
 class ShopClicks(BaseModel):
     total: int
     notification: int
+    push: int = Field(description="From the drop page opened by a push notification.")
     post: int
     tag: int
     drop: int

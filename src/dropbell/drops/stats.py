@@ -69,6 +69,7 @@ async def drop_stats(session: AsyncSession, drop: Drop) -> DropStats:
         shop_clicks=ShopClicks(
             total=sum(clicks.values()),
             notification=clicks.get("notification", 0),
+            push=clicks.get("push", 0),
             post=clicks.get("post", 0),
             tag=clicks.get("tag", 0),
             drop=clicks.get("drop", 0),

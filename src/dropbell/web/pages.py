@@ -20,7 +20,7 @@ from dropbell.web.session import CsrfChecked
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 Variant = Literal["card", "page"]
-Source = Literal["post", "tag", "drop", "notification"]
+Source = Literal["post", "tag", "drop", "notification", "push"]
 MAX_ID = 2**63 - 1
 
 
@@ -41,10 +41,15 @@ async def home(
 
 @router.get("/drops/{drop_id}", response_class=HTMLResponse)
 async def drop_page(
-    drop_id: int, ctx: Ctx, via: Annotated[Source, Query()] = "drop"
+    drop_id: int,
+    ctx: Ctx,
+    via: Annotated[Source, Query()] = "drop",
+    source: Annotated[Source | None, Query(description="Where the visit came from.")] = None,
 ) -> HTMLResponse:
+    """The drop. ``source`` (a push's link: ``?source=push``) or ``via`` says where the
+    shopper came from, and the Shop on website button counts its click there."""
     page = await views.drop_page_with_posts(
-        ctx.session, ctx.clock, ctx.settings, ctx.viewer, drop_id, via
+        ctx.session, ctx.clock, ctx.settings, ctx.viewer, drop_id, source or via
     )
     return await ctx.page("drop.html", {"page": page})
 
