@@ -358,7 +358,6 @@ def test_push_shows_one_notification_per_tag_and_a_tap_opens_the_drop(
     expect(drop_page.get_by_role("button", name="Reminder set")).to_be_visible()
     assert wait_for_notifications(page, 0) == []
     assert desktop.on_screen == {}
-    screenshot(drop_page, "push-opened", database_url)
 
     # Tapping one for a drop already open in a tab focuses that tab instead of a new one.
     deliver({**push, "tag": "again", "title": "Desert Moss is live now"})
