@@ -41,7 +41,7 @@ from dropbell.drops.models import Drop
 from dropbell.push import keys, ledger, payload
 from dropbell.push.models import DONE, PENDING, RUNNING, SENT, PushJob
 from dropbell.push.sender import Outcome, Sender, Target
-from dropbell.workers import default_worker_id
+from dropbell.workers import default_worker_id, nap
 
 log = logging.getLogger(__name__)
 
@@ -164,16 +164,9 @@ class PushWorker:
                 log.exception("push worker error; retrying")
                 await asyncio.sleep(1.0)
                 continue
-            wake_at = next_at or self.clock.now() + timedelta(seconds=poll)
             self.wake.clear()
-            waits = [
-                asyncio.create_task(self.clock.sleep_until(wake_at, at_most=poll)),
-                asyncio.create_task(self.wake.wait()),
-                asyncio.create_task(stop.wait()),
-            ]
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-            for task in waits:
-                task.cancel()
+            wake_at = next_at or self.clock.now() + timedelta(seconds=poll)
+            await nap(self.clock, wake_at, poll, self.wake, stop)
 
     async def run_due(self) -> int:
         """Claim and work every push job that is due now. Returns how many were worked on."""

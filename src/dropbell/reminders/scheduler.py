@@ -40,7 +40,7 @@ from dropbell.notifications.audience import audience_accounts
 from dropbell.notifications.models import Notification
 from dropbell.push import jobs as push_jobs
 from dropbell.reminders.models import DONE, PENDING, SKIPPED, SOON, Delivery, ReminderJob
-from dropbell.workers import default_worker_id
+from dropbell.workers import default_worker_id, nap
 
 log = logging.getLogger(__name__)
 
@@ -112,14 +112,9 @@ class Scheduler:
                 log.exception("scheduler error; retrying")
                 await asyncio.sleep(1.0)
                 continue
-            wake_at = next_due or self.clock.now() + timedelta(seconds=poll)
             self.wake.clear()
-            sleeper = asyncio.create_task(self.clock.sleep_until(wake_at, at_most=poll))
-            waker = asyncio.create_task(self.wake.wait())
-            stopper = asyncio.create_task(stop.wait())
-            await asyncio.wait({sleeper, waker, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (sleeper, waker, stopper):
-                task.cancel()
+            wake_at = next_due or self.clock.now() + timedelta(seconds=poll)
+            await nap(self.clock, wake_at, poll, self.wake, stop)
         log.info("scheduler %s stopped", self.worker_id)
 
     async def run_due(self) -> int:
