@@ -5,9 +5,11 @@ process per port), answering the same two paths the rush hits.
     hello        POST /api/v1/drops/{id}/remind|unremind → a small JSON. FastAPI alone,
                  no database: the ceiling of the framework and server on this machine.
     bare-remind  The same paths doing the minimum a Remind me must do, with raw asyncpg:
-                 look up the token's SHA-256, INSERT the reminder ON CONFLICT DO NOTHING
-                 (or DELETE it), bump the counter in the same transaction, a small JSON.
-                 No ORM, no dropbell layers (no rollout rules, no drop state check).
+                 look up the token's SHA-256, INSERT the reminder (an open period, with
+                 the leads of the JSON body if one came) ON CONFLICT DO NOTHING, or end
+                 the open period (UPDATE ... SET ended_at), bump the counter in the same
+                 transaction, a small JSON. No ORM, no dropbell layers (no rollout rules,
+                 no drop state check, no check of the leads against the menu).
 
     python -m benchmarks.bare hello --port 8000
     DROPBELL_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1/db \\
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,15 +28,20 @@ from typing import Any
 
 import asyncpg
 import uvicorn
-from fastapi import FastAPI, Header
+from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
 TOKEN_SQL = "SELECT account_id FROM access_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
+# The reminders table of migration 0003: periods, at most one open per (drop, account).
 INSERT_SQL = (
-    "INSERT INTO reminders (drop_id, account_id, created_at) VALUES ($1, $2, now())"
-    " ON CONFLICT DO NOTHING RETURNING account_id"
+    "INSERT INTO reminders (drop_id, account_id, offsets, created_at)"
+    " VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING RETURNING account_id"
 )
-DELETE_SQL = "DELETE FROM reminders WHERE drop_id = $1 AND account_id = $2 RETURNING account_id"
+END_SQL = (
+    "UPDATE reminders SET ended_at = now() WHERE drop_id = $1 AND account_id = $2"
+    " AND ended_at IS NULL RETURNING account_id"
+)
+DEFAULT_OFFSETS = "900"
 BUMP_SQL = (
     "UPDATE drops SET reminder_count = reminder_count + $2 WHERE id = $1 RETURNING reminder_count"
 )
@@ -79,7 +87,7 @@ def bare_remind_app(database_url: str, pool_size: int) -> FastAPI:
 
     app = FastAPI(lifespan=lifespan)
 
-    async def toggle(drop_id: int, authorization: str, on: bool) -> Any:
+    async def toggle(drop_id: int, authorization: str, on: bool, offsets: str = "") -> Any:
         token = authorization.removeprefix("Bearer ").strip()
         digest = hashlib.sha256(token.encode()).hexdigest()
         assert pool is not None
@@ -87,7 +95,10 @@ def bare_remind_app(database_url: str, pool_size: int) -> FastAPI:
             account_id = await conn.fetchval(TOKEN_SQL, digest)
             if account_id is None:
                 return JSONResponse(UNAUTHORIZED, status_code=401)
-            changed = await conn.fetchval(INSERT_SQL if on else DELETE_SQL, drop_id, account_id)
+            if on:
+                changed = await conn.fetchval(INSERT_SQL, drop_id, account_id, offsets)
+            else:
+                changed = await conn.fetchval(END_SQL, drop_id, account_id)
             if changed is not None:
                 count = await conn.fetchval(BUMP_SQL, drop_id, 1 if on else -1)
             else:
@@ -95,8 +106,15 @@ def bare_remind_app(database_url: str, pool_size: int) -> FastAPI:
         return {"id": drop_id, "reminder_count": count, "reminded": on}
 
     @app.post("/api/v1/drops/{drop_id}/remind")
-    async def remind(drop_id: int, authorization: str = Header("")) -> Any:
-        return await toggle(drop_id, authorization, True)
+    async def remind(drop_id: int, request: Request, authorization: str = Header("")) -> Any:
+        raw = await request.body()
+        chosen = json.loads(raw).get("offsets") if raw else None
+        offsets = (
+            ",".join(str(o) for o in sorted(set(chosen), reverse=True))
+            if chosen is not None
+            else DEFAULT_OFFSETS
+        )
+        return await toggle(drop_id, authorization, True, offsets)
 
     @app.post("/api/v1/drops/{drop_id}/unremind")
     async def unremind(drop_id: int, authorization: str = Header("")) -> Any:

@@ -1,6 +1,6 @@
 """Chaos runs: real `dropbell worker` / `dropbell serve` processes on one PostgreSQL
-database, killed, hung, cut off from the database, and stopped across reminder times.
-Afterwards every subscriber must have exactly one of each notice that was due.
+database, killed mid-release, hung, cut off from the database, and stopped across reminder
+times. Afterwards every subscriber must see exactly one of each notice that was due.
 
     python -m benchmarks.chaos all                  # the full profile (docs/reliability.md)
     python -m benchmarks.chaos kill --subscribers 200000 --kills 20
@@ -8,7 +8,22 @@ Afterwards every subscriber must have exactly one of each notice that was due.
     python -m benchmarks.chaos all --quick          # the short profile CI runs
 
 Options: --database-url names the PostgreSQL server (a throwaway database is made on
-it and dropped afterwards). Each scenario prints lost = 0, duplicated = 0 per notice.
+it and dropped afterwards).
+
+A launch is read-time fan-out: each notice (a lead of an hour, one of 15 minutes, the
+launch) is ONE row, released in one transaction, and a subscriber sees it through their
+reminder. So "what each subscriber got" is counted the way the inbox finds it: the
+notices of the drop joined to the reminders by ``notifications.audience.covers``, per
+notice: ``lost`` = subscribers who chose it and do not see it, ``duplicated`` = sightings
+beyond one per subscriber. Beside that, every released notice must be one row, counted
+once (one ``deliveries`` row, equal to its audience), and a sample of subscribers reads
+the inbox over HTTP (``GET /api/v1/notifications`` of a `dropbell serve`).
+
+To kill or hang a worker at the moment that matters, the driver holds a table lock: with
+``LOCK TABLE notifications IN SHARE MODE`` held, the worker that claims a due job (its
+row locked ``FOR UPDATE``) blocks on inserting the notice, inside its transaction; the
+driver sees it wait (``pg_locks``), finds which process it is (its client port) and kills
+or stops exactly that one. ``deliveries`` does the same for the count after a release.
 """
 
 from __future__ import annotations
@@ -24,34 +39,67 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
-from sqlalchemy import text
+import psutil
+from sqlalchemy import func, select, text, union_all
+from sqlalchemy.orm import aliased
 
+from dropbell.accounts.security import token_digest
 from dropbell.bench import drop_postgres, load_drop, throwaway_postgres
 from dropbell.db import make_engine
-from dropbell.reminders.models import LIVE, SOON
+from dropbell.live.brokers import asyncpg_dsn
+from dropbell.notifications.audience import covers
+from dropbell.notifications.models import Notification
+from dropbell.reminders.models import LIVE, SOON, Reminder
 
 DEFAULT_SERVER = os.environ.get(
     "DROPBELL_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+# The drop's notices: (job id, kind, lead). Subscriber x chose the leads of OFFSETS.
+HOUR, QUARTER, LAUNCH = "drop_soon/3600", "drop_soon/900", "drop_live"
+JOBS = {HOUR: (1, SOON, 3600), QUARTER: (2, SOON, 900), LAUNCH: (3, LIVE, None)}
+WARM_UP_JOB = 4  # the launch of drop 2 (no subscribers), due at once
+OFFSETS = "CASE x % 3 WHEN 0 THEN '' WHEN 1 THEN '900' ELSE '3600,900' END"
+
+
+def chose(account: int) -> set[str]:
+    """The notices subscriber ``account`` is to see (OFFSETS; the launch reaches all)."""
+    return {
+        LAUNCH,
+        *({QUARTER} if account % 3 else set()),
+        *({HOUR} if account % 3 == 2 else set()),
+    }
+
+
+def audience(kind: str, n: int) -> int:
+    """How many of subscribers 1..n chose ``kind``."""
+    if kind == LAUNCH:
+        return n
+    if kind == QUARTER:
+        return n - n // 3
+    return (n + 1) // 3
 
 
 @dataclass
 class Outcome:
     scenario: str
     subscribers: int
-    counts: dict[str, dict[str, int]]  # type -> {"rows", "distinct"}
-    expected: dict[str, int]  # type -> how many subscribers must have one
+    counts: dict[str, dict[str, int]]  # notice -> {"rows", "distinct"}: sightings, subscribers
+    expected: dict[str, int]  # notice -> how many subscribers must see it
     seconds: float
     notes: dict[str, Any] = field(default_factory=dict)
+    checks: dict[str, bool] = field(default_factory=dict)  # must all hold
 
     def lost(self, kind: str) -> int:
         return self.expected.get(kind, 0) - self.counts.get(kind, {}).get("distinct", 0)
@@ -63,18 +111,21 @@ class Outcome:
     @property
     def ok(self) -> bool:
         kinds = set(self.expected) | set(self.counts)
-        return all(self.lost(k) == 0 and self.duplicated(k) == 0 for k in kinds)
+        clean = all(self.lost(k) == 0 and self.duplicated(k) == 0 for k in kinds)
+        return clean and all(self.checks.values())
 
     def lines(self) -> list[str]:
         out = [f"[{self.scenario}] {self.subscribers:,} subscribers, {self.seconds:.1f}s"]
         for kind in sorted(set(self.expected) | set(self.counts)):
             rows = self.counts.get(kind, {}).get("rows", 0)
             out.append(
-                f"  {kind:<11} expected {self.expected.get(kind, 0):>8,}  delivered {rows:>8,}"
+                f"  {kind:<14} expected {self.expected.get(kind, 0):>8,}  seen by {rows:>8,}"
                 f"  lost = {self.lost(kind)}, duplicated = {self.duplicated(kind)}"
             )
         for key, value in self.notes.items():
             out.append(f"  {key}: {value}")
+        for key, held in self.checks.items():
+            out.append(f"  {key}: {'yes' if held else 'NO'}")
         out.append(f"  {'OK' if self.ok else 'FAILED'}")
         return out
 
@@ -123,6 +174,15 @@ class Cluster:
         proc.kill()
         proc.wait()
 
+    def owner_of_port(self, port: int) -> str | None:
+        """Which of our processes has the TCP connection whose local port is ``port``."""
+        for name, proc in self.procs.items():
+            with contextlib.suppress(psutil.Error):
+                for conn in psutil.Process(proc.pid).net_connections(kind="tcp"):
+                    if conn.laddr and conn.laddr.port == port:
+                        return name
+        return None
+
     def stop_all(self) -> None:
         for proc in self.procs.values():
             with contextlib.suppress(ProcessLookupError):
@@ -136,8 +196,38 @@ class Cluster:
                 proc.wait()
         self.procs.clear()
 
-    def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace") for p in sorted(self.logdir.glob("*.log")))
+
+class Holder:
+    """One connection of the driver's, on a thread of its own, that holds a table lock
+    (``SHARE``: readers pass, the insert of a worker waits) until it is released."""
+
+    def __init__(self, url: str, table: str) -> None:
+        import asyncpg  # type: ignore[import-untyped]
+
+        self.table = table
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.conn = self._run(asyncpg.connect(asyncpg_dsn(url)))
+        self.locked = False
+
+    def _run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def lock(self) -> None:
+        self._run(self.conn.execute(f"BEGIN; LOCK TABLE {self.table} IN SHARE MODE"))
+        self.locked = True
+
+    def release(self) -> None:
+        if self.locked:
+            self.locked = False
+            self._run(self.conn.execute("COMMIT"))
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._run(self.conn.close(), timeout=5)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
 
 
 @contextlib.contextmanager
@@ -149,16 +239,20 @@ def scratch_database(server: str) -> Iterator[str]:
         asyncio.run(drop_postgres(server, name))
 
 
-async def _query(url: str, sql: str, **params: Any) -> list[Any]:
+async def _query(url: str, sql: Any, **params: Any) -> list[Any]:
     engine = make_engine(url, pool_size=1, max_overflow=0)
     try:
         async with engine.connect() as conn:
-            return list((await conn.execute(text(sql), params)).all())
+            statement = text(sql) if isinstance(sql, str) else sql
+            result = await conn.execute(statement, params)
+            rows = list(result.all()) if result.returns_rows else []
+            await conn.commit()
+            return rows
     finally:
         await engine.dispose()
 
 
-def query(url: str, sql: str, **params: Any) -> list[Any]:
+def query(url: str, sql: Any, **params: Any) -> list[Any]:
     for attempt in range(60):  # the server may be restarting
         try:
             return asyncio.run(_query(url, sql, **params))
@@ -169,33 +263,150 @@ def query(url: str, sql: str, **params: Any) -> list[Any]:
     raise AssertionError("unreachable")
 
 
-def counts(url: str) -> dict[str, dict[str, int]]:
+def _kind(type_: str, lead: int | None) -> str:
+    return type_ if lead is None else f"{type_}/{lead}"
+
+
+def seen(url: str) -> dict[str, dict[str, int]]:
+    """Per notice of drop 1: how many sightings, by how many subscribers — as the inbox
+    finds them: the released notices joined to the reminders that cover them (and any
+    per-subscriber row, which must not exist)."""
+    notice, period = aliased(Notification), aliased(Reminder)
+    released = (
+        select(notice.type, notice.lead_seconds, period.account_id)
+        .join_from(notice, period, covers(period, notice))
+        .where(notice.drop_id == 1, notice.account_id.is_(None))
+    )
+    personal = select(Notification.type, Notification.lead_seconds, Notification.account_id).where(
+        Notification.drop_id == 1, Notification.account_id.is_not(None)
+    )
+    every = union_all(released, personal).subquery()
     rows = query(
         url,
-        "SELECT type, count(*), count(DISTINCT account_id) FROM notifications"
-        " WHERE drop_id = 1 GROUP BY type",
+        select(
+            every.c.type,
+            every.c.lead_seconds,
+            func.count(),
+            func.count(func.distinct(every.c.account_id)),
+        ).group_by(every.c.type, every.c.lead_seconds),
     )
-    return {kind: {"rows": n, "distinct": d} for kind, n, d in rows}
+    return {_kind(t, lead): {"rows": n, "distinct": d} for t, lead, n, d in rows}
 
 
-def wait_until_done(url: str, timeout: float) -> None:
+def released_once(url: str, expected: dict[str, int]) -> dict[str, bool]:
+    """Every notice that was due is one row, and was counted once, to its audience."""
+    rows = query(
+        url,
+        "SELECT j.kind, j.lead_seconds, j.state, j.counted_at IS NOT NULL,"
+        " (SELECT count(*) FROM notifications n WHERE n.job_id = j.id AND n.account_id IS NULL),"
+        " (SELECT count(*) FROM deliveries d WHERE d.job_id = j.id),"
+        " (SELECT max(d.count) FROM deliveries d WHERE d.job_id = j.id), j.delivered"
+        " FROM reminder_jobs j WHERE j.drop_id = 1",
+    )
+    checks = {}
+    for kind, lead, state, counted, notices, deliveries, count, delivered in rows:
+        name = _kind(kind, lead)
+        if name in expected:
+            checks[f"{name}: one notice row, counted once to {expected[name]:,}"] = (
+                state == "done"
+                and counted
+                and notices == 1
+                and deliveries == 1
+                and count == delivered == expected[name]
+            )
+        else:
+            checks[f"{name}: never released ({state})"] = notices == 0
+    return checks
+
+
+def load(url: str, n: int, sample: int, seed: int | None = None) -> list[int]:
+    """Drop 1 with subscribers 1..n (leads by id: OFFSETS) and its three notices, all due
+    in a day (the driver brings each forward); a bearer token for ``sample`` of them."""
+    now = datetime.now(UTC)
+    later = now + timedelta(days=1)
+    jobs = [(kind, later, lead) for _, kind, lead in JOBS.values()]
+    asyncio.run(load_drop(url, n, later, now, jobs, offsets=OFFSETS))
+    accounts = sorted(random.Random(seed).sample(range(1, n + 1), min(sample, n)))
+    asyncio.run(_tokens(url, accounts, now))
+    # A second drop, without subscribers, whose launch is already due: the first worker up
+    # releases it, so its connection has the release's statements prepared (see hang).
+    query(
+        url,
+        "INSERT INTO posts (id, author_id, text, created_at, like_count, repost_count,"
+        " bookmark_count, share_count) VALUES (2, :brand, 'Warm-up #warmup', :now, 0, 0, 0, 0)",
+        brand=n + 1,
+        now=now,
+    )
+    query(
+        url,
+        "INSERT INTO drops (id, brand_id, title, description, launch_at, tag, shop_url, post_id,"
+        " reminder_count, schedule_version, created_at, updated_at) VALUES (2, :brand,"
+        " 'Warm-up', '', :now, 'warmup', 'https://bench.example/', 2, 0, 0, :now, :now)",
+        brand=n + 1,
+        now=now,
+    )
+    query(
+        url,
+        "INSERT INTO reminder_jobs (id, drop_id, kind, due_at, state, delivered, attempts,"
+        " created_at) VALUES (4, 2, 'drop_live', :now, 'pending', 0, 0, :now)",
+        now=now,
+    )
+    return accounts
+
+
+async def _tokens(url: str, accounts: list[int], now: datetime) -> None:
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO access_tokens (account_id, token_hash, platform, created_at)"
+                " VALUES (:a, :h, 'ios', :now)"
+            ),
+            [{"a": a, "h": token_digest(f"chaos-{a}"), "now": now} for a in accounts],
+        )
+    await engine.dispose()
+
+
+def due_now(url: str, kind: str) -> None:
+    """Bring a notice's job forward to now (the launch moves the drop's launch with it)."""
+    now = datetime.now(UTC)
+    query(url, "UPDATE reminder_jobs SET due_at = :now WHERE id = :j", now=now, j=JOBS[kind][0])
+    if kind == LAUNCH:
+        query(url, "UPDATE drops SET launch_at = :now", now=now)
+
+
+def wait_until_counted(url: str, kinds: list[str], timeout: float) -> None:
+    ids = [JOBS[k][0] if k in JOBS else WARM_UP_JOB for k in kinds]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         (left,) = query(
-            url, "SELECT count(*) FROM reminder_jobs WHERE state IN ('pending', 'running')"
+            url,
+            "SELECT count(*) FROM reminder_jobs WHERE id = ANY(:ids) AND"
+            " (state = 'pending' OR (state = 'done' AND counted_at IS NULL))",
+            ids=ids,
         )[0]
         if left == 0:
             return
-        time.sleep(0.2)
-    raise TimeoutError(f"reminder jobs still pending after {timeout:.0f}s")
+        time.sleep(0.1)
+    raise TimeoutError(f"{kinds} not released and counted after {timeout:.0f}s")
 
 
-def load(url: str, n: int, soon_in: float, live_in: float) -> datetime:
-    now = datetime.now(UTC)
-    launch = now + timedelta(seconds=live_in)
-    jobs = [(SOON, now + timedelta(seconds=soon_in)), (LIVE, launch)]
-    asyncio.run(load_drop(url, n, launch, now, jobs))
-    return launch
+def wait_for_waiter(url: str, table: str, cluster: Cluster, timeout: float = 120) -> str:
+    """The name of our process whose backend waits for ``table``'s lock (it holds a claim)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = query(
+            url,
+            "SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            f" WHERE NOT l.granted AND l.relation = '{table}'::regclass"
+            " AND a.datname = current_database()",
+        )
+        for (port,) in rows:
+            name = cluster.owner_of_port(int(port))
+            if name is not None:
+                return name
+        time.sleep(0.02)
+    raise TimeoutError(f"no worker ran into the lock on {table} in {timeout:.0f}s")
 
 
 def free_port() -> int:
@@ -208,72 +419,136 @@ def _sleep_until(when: datetime) -> None:
     time.sleep(max(0.0, (when - datetime.now(UTC)).total_seconds()))
 
 
+def _get(url: str, headers: dict[str, str] | None = None) -> httpx.Response | None:
+    for _ in range(80):
+        try:
+            return httpx.get(url, timeout=10, headers=headers)
+        except httpx.HTTPError:
+            time.sleep(0.25)
+    return None
+
+
+def _answer(response: httpx.Response | None) -> str:
+    return "no answer" if response is None else f"{response.status_code} {response.text[:60]}"
+
+
+def read_inboxes(url: str, logdir: Path, accounts: list[int], due: set[str]) -> dict[str, int]:
+    """A sample of subscribers reads the inbox over HTTP (a fresh `dropbell serve`): each
+    must see each due notice they chose exactly once, and no other."""
+    port = free_port()
+    cluster = Cluster(url, logdir)
+    cluster.serve("inbox-api", port, scheduler=False)
+    lost = duplicated = extra = 0
+    try:
+        health = _get(f"http://127.0.0.1:{port}/healthz")
+        if health is None or health.status_code != 200:
+            raise RuntimeError(f"the inbox API did not come up: {_answer(health)}")
+        for account in accounts:
+            r = _get(
+                f"http://127.0.0.1:{port}/api/v1/notifications?limit=80",
+                {"Authorization": f"Bearer chaos-{account}"},
+            )
+            if r is None or r.status_code != 200:
+                raise RuntimeError(f"inbox of {account}: {_answer(r)}")
+            got: dict[str, int] = {}
+            for item in r.json():
+                if (item.get("drop") or {}).get("id") == 1:
+                    name = _kind(item["type"], item.get("lead_seconds"))
+                    got[name] = got.get(name, 0) + 1
+            wanted = chose(account) & due
+            lost += sum(1 for k in wanted if got.get(k, 0) == 0)
+            duplicated += sum(n - 1 for n in got.values() if n > 1)
+            extra += sum(1 for k in got if k not in wanted)
+    finally:
+        cluster.stop_all()
+    return {"sampled": len(accounts), "lost": lost, "duplicated": duplicated, "extra": extra}
+
+
+def finish(
+    scenario: str,
+    url: str,
+    logdir: Path,
+    n: int,
+    sample: list[int],
+    due: set[str],
+    started: float,
+    notes: dict[str, Any],
+) -> Outcome:
+    expected = {kind: audience(kind, n) for kind in due}
+    inbox = read_inboxes(url, logdir, sample, due)
+    checks = released_once(url, expected)
+    checks[f"inbox API, {inbox['sampled']} subscribers: each due notice once, nothing else"] = (
+        inbox["lost"] == inbox["duplicated"] == inbox["extra"] == 0
+    )
+    notes["inbox API sample (lost / duplicated / extra)"] = (
+        f"{inbox['lost']} / {inbox['duplicated']} / {inbox['extra']}"
+    )
+    notes["job states"] = dict(
+        (_kind(k, lead), state)
+        for k, lead, state in query(
+            url,
+            "SELECT kind, lead_seconds, state FROM reminder_jobs WHERE drop_id = 1 ORDER BY id",
+        )
+    )
+    return Outcome(scenario, n, seen(url), expected, time.monotonic() - started, notes, checks)
+
+
 # --- scenarios -------------------------------------------------------------------------
 
 
 def kill_workers(
-    server: str, subscribers: int, kills: int, workers: int = 3, seed: int | None = None
+    server: str, subscribers: int, kills: int, sample: int, workers: int = 3
 ) -> Outcome:
-    """N workers fan out soon+live while a driver SIGKILLs a random one and restarts it.
-
-    Kills land at random moments while a fan-out is under way (half during the soon
-    notice, half during the launch), so some hit the worker holding the job.
-    """
-    rng = random.Random(seed)
-    lease = 2.0
-    with scratch_database(server) as url, tempfile.TemporaryDirectory() as logdir:
+    """3 workers; each notice in turn comes due while the driver holds the lock its
+    release (then its count) runs into, and the worker caught holding the claim is
+    SIGKILLed and restarted; again and again, then the lock goes and the notice lands."""
+    with scratch_database(server) as url, tempfile.TemporaryDirectory() as tmp:
+        logdir = Path(tmp)
         started = time.monotonic()
-        # Room for the soon fan-out to finish before launch even if every kill stalls it.
-        gap = 5.0 + subscribers / 20_000 + kills / 2 * lease
-        load(url, subscribers, soon_in=1.0, live_in=1.0 + gap)
-        cluster = Cluster(url, Path(logdir), fanout_batch_size=1000, job_lease_seconds=lease)
-        names = [f"worker{i}" for i in range(workers)]
-        for name in names:
-            cluster.worker(name)
-        hits = done = 0
+        accounts = load(url, subscribers, sample)
+        cluster = Cluster(url, logdir, job_lease_seconds=2)
+        for i in range(workers):
+            cluster.worker(f"worker{i}")
+        notices, counts = Holder(url, "notifications"), Holder(url, "deliveries")
+        hits = {"release": 0, "count": 0}
         try:
-            for kind, share in ((SOON, kills // 2), (LIVE, kills - kills // 2)):
-                for _ in range(share):
-                    _wait_for_running(url, kind)
-                    time.sleep(rng.uniform(0.0, 0.4))
-                    victim = rng.choice(names)
-                    pid = cluster.procs[victim].pid
-                    hits += query(
-                        url,
-                        "SELECT count(*) FROM reminder_jobs WHERE state = 'running'"
-                        " AND lease_owner LIKE :p",
-                        p=f"%:{pid}:%",
-                    )[0][0]
-                    cluster.kill(victim)
-                    cluster.worker(victim)
-                    done += 1
-            wait_until_done(url, timeout=300)
+            for i, kind in enumerate((HOUR, QUARTER, LAUNCH)):
+                share = kills // 3 + (1 if i < kills % 3 else 0)
+                notices.lock()
+                counts.lock()
+                due_now(url, kind)
+                for phase, holder, times in (
+                    ("release", notices, (share + 1) // 2),
+                    ("count", counts, share // 2),
+                ):
+                    for _ in range(times):
+                        victim = wait_for_waiter(url, holder.table, cluster)
+                        cluster.kill(victim)
+                        cluster.worker(victim)
+                        hits[phase] += 1
+                        holder.release()  # the killed backend finds its client gone: rollback
+                        holder.lock()  # and the next worker to claim runs into it again
+                    holder.release()
+                wait_until_counted(url, [kind], timeout=120)
         finally:
+            notices.close()
+            counts.close()
             cluster.stop_all()
-        states = dict(query(url, "SELECT kind, state FROM reminder_jobs"))
-        return Outcome(
+        return finish(
             "kill",
+            url,
+            logdir,
             subscribers,
-            counts(url),
-            {SOON: subscribers, LIVE: subscribers},
-            time.monotonic() - started,
+            accounts,
+            {HOUR, QUARTER, LAUNCH},
+            started,
             {
-                "SIGKILLs (each followed by a restart)": done,
-                "kills that hit the worker holding the fan-out": hits,
-                "job states": states,
+                "SIGKILLs mid-release (the worker held the claim and its unsaved notice)": hits[
+                    "release"
+                ],
+                "SIGKILLs mid-count (after the release, before its count was saved)": hits["count"],
             },
         )
-
-
-def _wait_for_running(url: str, kind: str, timeout: float = 300) -> str:
-    """Wait until the job of ``kind`` is being fanned out (or finished); return its state."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        (state,) = query(url, "SELECT state FROM reminder_jobs WHERE kind = :k", k=kind)[0]
-        if state in ("running", "done", "skipped"):
-            return str(state)
-        time.sleep(0.02)
-    raise TimeoutError(f"{kind} never started")
 
 
 def restart_postgres() -> float:
@@ -287,150 +562,183 @@ def restart_postgres() -> float:
     return time.monotonic() - started
 
 
-def pg_restart(server: str, subscribers: int) -> Outcome:
-    """Restart the PostgreSQL server in the middle of a fan-out; processes reconnect."""
-    with scratch_database(server) as url, tempfile.TemporaryDirectory() as logdir:
+def pg_restart(server: str, subscribers: int, sample: int) -> Outcome:
+    """Restart the PostgreSQL server while a worker is half way through releasing the
+    hour-ahead notice; the other notices come due after. Processes reconnect by themselves."""
+    with scratch_database(server) as url, tempfile.TemporaryDirectory() as tmp:
+        logdir = Path(tmp)
         started = time.monotonic()
         port = free_port()
-        # The soon fan-out must finish before the launch, restart and reconnects included
-        # (after the launch a soon notice is rightly never sent).
-        load(url, subscribers, soon_in=2.0, live_in=15.0 + subscribers / 20_000)
-        cluster = Cluster(url, Path(logdir), fanout_batch_size=1000, job_lease_seconds=3)
+        accounts = load(url, subscribers, sample)
+        cluster = Cluster(url, logdir, job_lease_seconds=3)
         cluster.worker("worker0")
         cluster.worker("worker1")
         cluster.serve("api", port, scheduler=False)
+        holder = Holder(url, "notifications")
         try:
-            _get(f"http://127.0.0.1:{port}/healthz")  # the API is up before the restart
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:  # wait for the soon fan-out to be under way
-                rows = query(url, "SELECT cursor FROM reminder_jobs WHERE kind = 'drop_soon'")
-                if rows and rows[0][0] > 0:
-                    break
-                time.sleep(0.05)
-            restart_seconds = restart_postgres()
-            wait_until_done(url, timeout=120)
+            before = _get(f"http://127.0.0.1:{port}/healthz")  # the API is up before
+            holder.lock()
+            due_now(url, HOUR)
+            caught = wait_for_waiter(url, "notifications", cluster)
+            restart_seconds = restart_postgres()  # ends every session, the lock's too
+            holder.locked = False
+            wait_until_counted(url, [HOUR], timeout=120)
+            due_now(url, QUARTER)
+            wait_until_counted(url, [QUARTER], timeout=60)
+            due_now(url, LAUNCH)
+            wait_until_counted(url, [LAUNCH], timeout=60)
             health = _get(f"http://127.0.0.1:{port}/healthz")
             drop = _get(f"http://127.0.0.1:{port}/api/v1/drops/1")
         finally:
+            holder.close()
             cluster.stop_all()
-        return Outcome(
+        return finish(
             "pg-restart",
+            url,
+            logdir,
             subscribers,
-            counts(url),
-            {SOON: subscribers, LIVE: subscribers},
-            time.monotonic() - started,
+            accounts,
+            {HOUR, QUARTER, LAUNCH},
+            started,
             {
+                "API /healthz before": _answer(before),
+                "restarted while releasing": f"{caught} (held the claim)",
                 "PostgreSQL restart took": f"{restart_seconds:.1f}s",
-                "API /healthz after": health,
-                "API GET /drops/1 after": drop,
+                "API /healthz after": _answer(health),
+                "API GET /drops/1 after": _answer(drop),
             },
         )
 
 
-def _get(url: str) -> str:
-    for _ in range(40):
-        try:
-            r = httpx.get(url, timeout=5)
-            return f"{r.status_code} {r.text[:60]}"
-        except httpx.HTTPError:
-            time.sleep(0.25)
-    return "no answer"
-
-
-def downtime(server: str, subscribers: int) -> Outcome:
-    """Stop the whole service across both reminder times, start it again."""
-    with scratch_database(server) as url, tempfile.TemporaryDirectory() as logdir:
+def downtime(server: str, subscribers: int, sample: int) -> Outcome:
+    """Stop the whole service across both leads' times and the launch, start it again:
+    the launch lands once, no stale lead notice at all."""
+    with scratch_database(server) as url, tempfile.TemporaryDirectory() as tmp:
+        logdir = Path(tmp)
         started = time.monotonic()
         port = free_port()
-        launch = load(url, subscribers, soon_in=3.0, live_in=6.0)
-        cluster = Cluster(url, Path(logdir), fanout_batch_size=5000)
+        accounts = load(url, subscribers, sample)
+        launch = datetime.now(UTC) + timedelta(seconds=6)
+        for kind, before in ((HOUR, 4.0), (QUARTER, 3.0), (LAUNCH, 0.0)):
+            query(
+                url,
+                "UPDATE reminder_jobs SET due_at = :due WHERE id = :j",
+                due=launch - timedelta(seconds=before),
+                j=JOBS[kind][0],
+            )
+        query(url, "UPDATE drops SET launch_at = :due", due=launch)
+        cluster = Cluster(url, logdir)
         cluster.serve("api", port)
         cluster.worker("worker0")
         time.sleep(1.0)
-        cluster.stop_all()  # down from T-5 s to T+2 s: across T-3 (soon) and T-0 (live)
+        cluster.stop_all()  # down from T-5 s to T+2 s: across T-4, T-3 (leads) and T-0
         _sleep_until(launch + timedelta(seconds=2))
         cluster.serve("api", port)
         cluster.worker("worker0")
         try:
-            wait_until_done(url, timeout=120)
+            wait_until_counted(url, [HOUR, QUARTER, LAUNCH], timeout=120)
         finally:
             cluster.stop_all()
-        states = dict(query(url, "SELECT kind, state FROM reminder_jobs"))
-        return Outcome(
-            "downtime",
-            subscribers,
-            counts(url),
-            {LIVE: subscribers},  # and no soon notice at all
-            time.monotonic() - started,
-            {"job states": states},
-        )
+        return finish("downtime", url, logdir, subscribers, accounts, {LAUNCH}, started, {})
 
 
-def hang(server: str, subscribers: int) -> Outcome:
-    """A worker is SIGSTOPped holding a claim; another takes over; the first is resumed."""
-    with scratch_database(server) as url, tempfile.TemporaryDirectory() as logdir:
+def hang(server: str, subscribers: int, sample: int) -> Outcome:
+    """A worker is SIGSTOPped half way through a release (claim held, notice inserted, not
+    committed); PostgreSQL ends its idle transaction, a second worker releases; the first
+    resumes and must not release again.
+
+    The worker has one pooled connection, on which it has released the warm-up drop's
+    launch already, so the release's statements are prepared there: the insert it is
+    stopped in was sent whole (bind, execute, sync), and once the driver lets it through
+    its session sits idle in the transaction. (Caught while *preparing* a statement, the
+    session would stay "active", waiting for the rest of the message, out of reach of
+    idle_in_transaction_session_timeout: see docs/reliability.md.)
+    """
+    with scratch_database(server) as url, tempfile.TemporaryDirectory() as tmp:
+        logdir = Path(tmp)
         started = time.monotonic()
-        load(url, subscribers, soon_in=1.0, live_in=3600)  # only the soon notice is due
-        cluster = Cluster(url, Path(logdir), fanout_batch_size=500, job_lease_seconds=2)
+        accounts = load(url, subscribers, sample)  # only the hour-ahead notice comes due
+        cluster = Cluster(url, logdir, job_lease_seconds=2, db_pool_size=1)
         sleepy = cluster.worker("sleepy")
+        holder = Holder(url, "notifications")
+        stopped_state = "?"
+        released = False
         try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                rows = query(url, "SELECT cursor FROM reminder_jobs WHERE kind = 'drop_soon'")
-                if rows and rows[0][0] > 0:
-                    break
-                time.sleep(0.02)
+            wait_until_counted(url, ["warm-up"], timeout=60)
+            holder.lock()
+            due_now(url, HOUR)
+            caught = wait_for_waiter(url, "notifications", cluster)
             cluster.signal("sleepy", signal.SIGSTOP)
-            stopped_at = query(url, "SELECT cursor FROM reminder_jobs WHERE kind = 'drop_soon'")
+            holder.release()  # its insert goes through; then it sits in its transaction
+            time.sleep(0.5)
+            stopped_state = ", ".join(
+                str(state)
+                for (state,) in query(
+                    url,
+                    "SELECT state FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()",
+                )
+            )
             cluster.worker("rescuer")
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                state = query(url, "SELECT state FROM reminder_jobs WHERE kind = 'drop_soon'")
-                if state[0][0] == "done":
-                    break
-                time.sleep(0.2)
+            with contextlib.suppress(TimeoutError):
+                wait_until_counted(url, [HOUR], timeout=60)
+                released = True
             cluster.signal("sleepy", signal.SIGCONT)
-            time.sleep(3.0)  # give the resumed worker every chance to deliver again
+            time.sleep(3.0)  # give the resumed worker every chance to release again
             alive = sleepy.poll() is None
         finally:
+            holder.close()
             cluster.stop_all()
-        sleepy_log = (Path(logdir) / "sleepy.1.log").read_text(errors="replace")
-        stopped_line = [
-            line
-            for line in sleepy_log.splitlines()
-            if "no longer ours" in line or "unavailable" in line
-        ]
-        return Outcome(
+        sleepy_log = (logdir / "sleepy.1.log").read_text(errors="replace")
+        said = [line for line in sleepy_log.splitlines() if "unavailable" in line]
+        outcome = finish(
             "hang",
+            url,
+            logdir,
             subscribers,
-            counts(url),
-            {SOON: subscribers},
-            time.monotonic() - started,
+            accounts,
+            {HOUR},
+            started,
             {
-                "SIGSTOP at subscriber": stopped_at[0][0],
+                "SIGSTOPped mid-release": caught,
+                "its session while stopped": stopped_state or "(ended)",
                 "resumed worker still alive": alive,
-                "resumed worker said": stopped_line[0].split(": ", 1)[-1]
-                if stopped_line
-                else "(nothing)",
+                "resumed worker said": said[0].split(": ", 1)[-1] if said else "(nothing)",
             },
         )
+        outcome.checks["released by the second worker within 60 s"] = released
+        return outcome
 
 
-PROFILES = {
-    "full": {"kill": (200_000, 20), "pg-restart": 200_000, "downtime": 50_000, "hang": 50_000},
-    "quick": {"kill": (20_000, 6), "pg-restart": 20_000, "downtime": 5_000, "hang": 5_000},
+PROFILES: dict[str, dict[str, Any]] = {
+    "full": {
+        "kill": (200_000, 20),
+        "pg-restart": 200_000,
+        "downtime": 50_000,
+        "hang": 50_000,
+        "sample": 200,
+    },
+    "quick": {
+        "kill": (20_000, 6),
+        "pg-restart": 20_000,
+        "downtime": 5_000,
+        "hang": 5_000,
+        "sample": 50,
+    },
 }
 
 
 def run(scenario: str, server: str, profile: str, **overrides: Any) -> Outcome:
     p = PROFILES[profile]
+    sample = overrides.get("sample") or p["sample"]
     if scenario == "kill":
         n, kills = p["kill"]
         return kill_workers(
-            server, overrides.get("subscribers") or n, overrides.get("kills") or kills
+            server, overrides.get("subscribers") or n, overrides.get("kills") or kills, sample
         )
     n = overrides.get("subscribers") or p[scenario]
-    return {"pg-restart": pg_restart, "downtime": downtime, "hang": hang}[scenario](server, n)
+    scenarios = {"pg-restart": pg_restart, "downtime": downtime, "hang": hang}
+    return scenarios[scenario](server, n, sample)
 
 
 def main() -> None:
@@ -442,6 +750,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="the short CI profile")
     parser.add_argument("--subscribers", type=int, default=None)
     parser.add_argument("--kills", type=int, default=None)
+    parser.add_argument("--sample", type=int, default=None, help="inboxes read over HTTP")
     parser.add_argument("--json", action="store_true", help="also print each outcome as JSON")
     args = parser.parse_args()
     scenarios = (
@@ -455,6 +764,7 @@ def main() -> None:
             "quick" if args.quick else "full",
             subscribers=args.subscribers,
             kills=args.kills,
+            sample=args.sample,
         )
         print("\n".join(outcome.lines()), flush=True)
         if args.json:

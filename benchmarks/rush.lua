@@ -6,6 +6,8 @@
 --   RUSH_DROPS     comma-separated drop ids
 --   RUSH_THREADS   wrk's -t (each thread owns the shoppers i with i mod threads = its index)
 --   RUSH_OUT       where done() writes its figures as JSON
+--   RUSH_BODY      the body of each Remind me (JSON, e.g. {"offsets":[3600,900]}); empty:
+--                  none (the default lead)
 --
 -- Each request is one shopper tapping Remind me on a random drop, or taking it back:
 -- per (shopper, drop) the taps alternate remind, unremind, remind, ...
@@ -21,6 +23,7 @@ local drops = split(os.getenv("RUSH_DROPS"))
 local prefix = os.getenv("RUSH_PREFIX")
 local shoppers = tonumber(os.getenv("RUSH_SHOPPERS"))
 local nthreads = tonumber(os.getenv("RUSH_THREADS"))
+local body = os.getenv("RUSH_BODY") or ""
 
 local threads = {}
 
@@ -50,7 +53,13 @@ function request()
   local req = cache[ckey]
   if req == nil then
     local path = "/api/v1/drops/" .. drops[d] .. (remind and "/remind" or "/unremind")
-    req = wrk.format("POST", path, { ["Authorization"] = "Bearer " .. prefix .. shopper }, "")
+    local headers = { ["Authorization"] = "Bearer " .. prefix .. shopper }
+    local sent = ""
+    if remind and body ~= "" then
+      headers["Content-Type"] = "application/json"
+      sent = body
+    end
+    req = wrk.format("POST", path, headers, sent)
     cache[ckey] = req
   end
   return req

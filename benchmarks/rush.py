@@ -20,14 +20,18 @@ alternate between the ports (benchmarks/rush.lua), for the same duration:
     hello          FastAPI alone, no database (benchmarks/bare.py)
     bare remind    FastAPI + raw asyncpg doing the minimum a Remind me must do
     dropbell       two `dropbell serve --no-scheduler` and a `dropbell worker`
-    + launch       the same, while a drop with N subscribers launches part-way through;
-                   wrk runs in short slices so the figures during the fan-out show
+    + offsets      the same, each Remind me choosing its leads: {"offsets": [3600, 900]}
+    + launch       the same as dropbell, while a drop with N subscribers launches part-way
+                   through (one notice released, then its audience counted); wrk runs in
+                   short slices so the figures around the launch show
 
 The servers get DROPBELL_RATE_LIMIT_REMIND=off and DROPBELL_REMIND_NEW_DROPS_PER_MINUTE=0
 (the rush is thousands of taps a second from 2,000 accounts; both limits stay on by
 default). Afterwards each drop's reminder_count (GET /api/v1/drops/{id}) must equal the
-reminders held (SELECT count(*) FROM reminders ...), and the exit status is 1 when it
-does not or when any request failed.
+reminders held (the open periods: SELECT count(*) FROM reminders ... AND ended_at IS
+NULL), the launch must be released within 100 ms of its due time and seen by every
+subscriber exactly once, and the exit status is 1 when any of that fails or any request
+failed.
 """
 
 from __future__ import annotations
@@ -88,11 +92,15 @@ PROFILES = {
     "full": Profile(60, 2_000, 3, 64, 200_000, 30, 2, 3, 1),
     "quick": Profile(10, 200, 3, 32, 20_000, 5, 1, 1, 1),
 }
-KINDS = ("hello", "bare", "dropbell")
+KINDS = ("hello", "bare", "dropbell", "offsets")
+MINE = ("dropbell", "offsets")  # the dropbell runs, each compared with the baselines
+OFFSETS_BODY = '{"offsets":[3600,900]}'  # what Remind me sends in the "offsets" run
+RELEASE_TARGET_MS = 100.0  # the launch mid-rush: released at most this long after due
 LABELS = {
     "hello": "hello (baseline a)",
     "bare": "bare remind (baseline b)",
     "dropbell": "dropbell remind",
+    "offsets": "dropbell remind, offsets",
     "launch": "dropbell remind + launch",
 }
 
@@ -204,6 +212,7 @@ def wrk(
     shoppers: int,
     drops: Sequence[int],
     workdir: Path,
+    body: str = "",
 ) -> Load:
     out = workdir / f"wrk-{time.monotonic_ns()}.json"
     threads = len(ports)
@@ -215,6 +224,7 @@ def wrk(
         "RUSH_DROPS": ",".join(map(str, drops)),
         "RUSH_THREADS": str(threads),
         "RUSH_OUT": str(out),
+        "RUSH_BODY": body,
     }
     cmd = [
         require_wrk(),
@@ -350,8 +360,10 @@ def load(url: str, profile: Profile) -> Layout:
             {"brand": BRAND_ID, "n": launch, "now": now, "later": later},
         ),
         (
-            "INSERT INTO reminders (drop_id, account_id, created_at)"
-            " SELECT :drop, :base + x, :now FROM generate_series(1, :n) AS x",
+            # Open periods, their leads varied: the launch reaches them all.
+            "INSERT INTO reminders (drop_id, account_id, offsets, created_at)"
+            " SELECT :drop, :base + x, CASE x % 3 WHEN 0 THEN '' WHEN 1 THEN '900'"
+            " ELSE '3600,900' END, :now FROM generate_series(1, :n) AS x",
             {"drop": launch, "base": SUBSCRIBER_BASE, "n": profile.subscribers, "now": now},
         ),
         (
@@ -359,9 +371,8 @@ def load(url: str, profile: Profile) -> Layout:
             {"drop": launch, "n": profile.subscribers},
         ),
         (
-            "INSERT INTO reminder_jobs (id, drop_id, kind, due_at, state, cursor, delivered,"
-            " attempts, created_at) VALUES (1, :drop, 'drop_live', :later, 'pending', 0, 0, 0,"
-            " :now)",
+            "INSERT INTO reminder_jobs (id, drop_id, kind, due_at, state, delivered, attempts,"
+            " created_at) VALUES (1, :drop, 'drop_live', :later, 'pending', 0, 0, :now)",
             {"drop": launch, "now": now, "later": later},
         ),
     ]
@@ -415,12 +426,13 @@ def reset(url: str, drops: Sequence[int]) -> None:
 
 
 def held(url: str, drops: Sequence[int]) -> dict[int, tuple[int, int]]:
-    """drop id -> (the drops.reminder_count column, SELECT count(*) FROM reminders)."""
+    """drop id -> (the drops.reminder_count column, the reminders held: open periods)."""
     rows = run_sql(
         url,
         (
             "SELECT d.id, d.reminder_count, (SELECT count(*) FROM reminders r"
-            " WHERE r.drop_id = d.id) FROM drops d WHERE d.id = ANY(:d) ORDER BY d.id",
+            " WHERE r.drop_id = d.id AND r.ended_at IS NULL) FROM drops d"
+            " WHERE d.id = ANY(:d) ORDER BY d.id",
             {"d": list(drops)},
         ),
     )
@@ -675,14 +687,15 @@ def measured(
     pool_size: int | None,
     say: Console,
 ) -> Run:
-    with servers(kind, url, logdir, pool_size) as cluster:
+    body = OFFSETS_BODY if kind == "offsets" else ""
+    with servers("dropbell" if kind in MINE else kind, url, logdir, pool_size) as cluster:
         ports = cluster.ports
         args = (profile.connections, layout.prefix, profile.shoppers, layout.rush_drops, logdir)
-        wrk(ports, profile.warmup, *args)
+        wrk(ports, profile.warmup, *args, body=body)
         reset(url, layout.rush_drops)
         with meter(url, cluster.pids) as cpu:
-            load_ = wrk(ports, profile.duration, *args)
-        port = ports[1] if kind == "dropbell" else None
+            load_ = wrk(ports, profile.duration, *args, body=body)
+        port = ports[1] if kind in MINE else None
         checks = check_counts(url, layout.rush_drops, port) if kind != "hello" else []
     run = Run(kind, round_, load_, checks, cpu)
     use = cpu.summary(load_.requests)
@@ -702,7 +715,8 @@ def measured(
 def launch_run(
     url: str, layout: Layout, profile: Profile, logdir: Path, pool_size: int | None, say: Console
 ) -> Run:
-    """The rush in wrk slices, while the launch drop's fan-out fires part-way through."""
+    """The rush in wrk slices, while the launch drop's notice is released part-way through
+    (and its audience of ``profile.subscribers`` counted after)."""
     args = (profile.connections, layout.prefix, profile.shoppers, layout.rush_drops, logdir)
     with servers("dropbell", url, logdir, pool_size) as cluster:
         ports = cluster.ports
@@ -734,36 +748,64 @@ def launch_run(
         )
         r.raise_for_status()
         stats = r.json()
-    first, last, batches, notified, distinct = run_sql(
+    # The notice's created_at is stamped in the releasing transaction, just before its
+    # commit; the deliveries row (written when the audience was counted) carries it too.
+    released, counted, notices, deliveries, delivered = run_sql(
         url,
         (
-            "SELECT (SELECT min(delivered_at) FROM deliveries WHERE job_id = :j),"
-            " (SELECT max(delivered_at) FROM deliveries WHERE job_id = :j),"
-            " (SELECT count(*) FROM deliveries WHERE job_id = :j),"
-            " count(*), count(DISTINCT account_id) FROM notifications WHERE job_id = :j",
+            "SELECT (SELECT max(created_at) FROM notifications WHERE job_id = :j"
+            " AND account_id IS NULL), j.counted_at,"
+            " (SELECT count(*) FROM notifications WHERE job_id = :j AND account_id IS NULL),"
+            " (SELECT count(*) FROM deliveries WHERE job_id = :j), j.delivered"
+            " FROM reminder_jobs j WHERE j.id = :j",
             {"j": layout.launch_job},
         ),
     )[0]
+    # Who sees it, as the inbox finds it (notifications.audience.covers).
+    seen, distinct = run_sql(
+        url,
+        (
+            "SELECT count(*), count(DISTINCT r.account_id) FROM notifications n"
+            " JOIN reminders r ON r.drop_id = n.drop_id AND r.created_at <= n.due_at"
+            " AND (r.ended_at IS NULL OR r.ended_at > n.due_at)"
+            " WHERE n.job_id = :j AND n.account_id IS NULL",
+            {"j": layout.launch_job},
+        ),
+    )[0]
+    released_ms = round((released - due).total_seconds() * 1000, 1) if released else None
     launch = {
         "subscribers": profile.subscribers,
         "job_done": done,
-        "notified": int(notified),
-        "distinct": int(distinct),
-        "batches": int(batches),
         "due_at": due.isoformat(),
-        "first_batch_ms": round((first - due).total_seconds() * 1000, 1) if first else None,
-        "last_batch_ms": round((last - due).total_seconds() * 1000, 1) if last else None,
+        "released_ms": released_ms,
+        "release_target_ms": RELEASE_TARGET_MS,
+        "counted_s": round((counted - released).total_seconds(), 2)
+        if counted and released
+        else None,
+        "notice_rows": int(notices),
+        "deliveries": int(deliveries),
+        "delivered": int(delivered),
+        "notified": int(seen),
+        "distinct": int(distinct),
         "lateness_ms": stats["lateness_ms"],
         "notified_live": stats["notified_live"],
-        "ok": done and int(notified) == int(distinct) == profile.subscribers,
+        "ok": bool(
+            done
+            and released_ms is not None
+            and released_ms <= RELEASE_TARGET_MS
+            and int(notices) == int(deliveries) == 1
+            and int(seen) == int(distinct) == int(delivered) == profile.subscribers
+        ),
     }
-    window_end = last or due
+    window_end = counted or due
+    launch["window_ms"] = round((window_end - due).total_seconds() * 1000, 1)
     run = Run("launch", 1, Load.merge(slices), checks, cpu, slices, launch)
     during = [s for s in slices if s.ended > due and s.started < window_end]
     launch["during"] = Load.merge(during).summary() if during else None
     say.print(
         f"  {LABELS['launch']}: {run.load.rps:,.0f} req/s, errors {run.load.errors};"
-        f" {int(notified):,} notified, lateness p50/p99/max {stats['lateness_ms']} ms"
+        f" released {released_ms} ms after due, seen by {int(seen):,}"
+        f" ({int(distinct):,} distinct), counted in {launch['counted_s']} s"
     )
     return run
 
@@ -795,11 +837,14 @@ class Report:
         return all(r.ok for r in self.runs)
 
     def ratios(self) -> dict[str, float]:
-        mine, out = self.best("dropbell"), {}
-        for kind in ("hello", "bare"):
-            base = self.best(kind)
-            if mine and base and base.load.rps:
-                out[kind] = mine.load.rps / base.load.rps
+        """ "dropbell/bare" and the like: a dropbell run's requests/s over a baseline's."""
+        out = {}
+        for kind in MINE:
+            mine = self.best(kind)
+            for base_kind in ("hello", "bare"):
+                base = self.best(base_kind)
+                if mine and base and base.load.rps:
+                    out[f"{kind}/{base_kind}"] = mine.load.rps / base.load.rps
         return out
 
 
@@ -859,9 +904,10 @@ def table(report: Report) -> Table:
 
 def slice_table(run: Run) -> Table:
     due = datetime.fromisoformat(run.launch["due_at"])
-    last = run.launch["last_batch_ms"]
-    window_end = due + timedelta(milliseconds=last or 0)
-    t = Table(title="The rush around the launch (wrk slices; * = the fan-out was running)")
+    window_end = due + timedelta(milliseconds=run.launch["window_ms"] or 0)
+    t = Table(
+        title="The rush around the launch (wrk slices; * = from due until its audience was counted)"
+    )
     for col in ("from launch", "requests/s", "p50 ms", "p99 ms", "max ms", "errors"):
         t.add_column(col, justify="right")
     for s in run.slices:
@@ -928,7 +974,7 @@ def main() -> None:
     parser.add_argument(
         "--only",
         default=",".join((*KINDS, "launch")),
-        help="comma-separated: hello, bare, dropbell, launch",
+        help="comma-separated: hello, bare, dropbell, offsets, launch",
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
@@ -963,28 +1009,34 @@ def main() -> None:
 
 def print_report(report: Report, console: Console) -> None:
     console.print(table(report))
-    for kind, ratio in report.ratios().items():
-        base = report.best(kind)
+    for key, ratio in report.ratios().items():
+        kind, base_kind = key.split("/")
+        base = report.best(base_kind)
         assert base is not None
         verdict = "meets" if ratio >= 0.6 else "misses"
         console.print(
-            f"dropbell / {LABELS[kind]}: {ratio:.0%} of {base.load.rps:,.0f} req/s"
+            f"{LABELS[kind]} / {LABELS[base_kind]}: {ratio:.0%} of {base.load.rps:,.0f} req/s"
             f" ({verdict} the 60 % goal)"
         )
     for run_ in report.runs:
         if run_.kind == "launch":
             console.print(slice_table(run_))
             f = run_.launch
+            verdict = "within" if f["ok"] else "NOT within"
             console.print(
-                f"Launch: {f['notified']:,} of {f['subscribers']:,} subscribers notified"
-                f" ({f['distinct']:,} distinct) in {f['batches']} batches; lateness (due → batch"
-                f" committed) p50 {f['lateness_ms']['p50']} ms, p99 {f['lateness_ms']['p99']} ms,"
-                f" max {f['lateness_ms']['max']} ms; first batch {f['first_batch_ms']} ms."
+                f"Launch: released {f['released_ms']} ms after due ({verdict} the"
+                f" {f['release_target_ms']:.0f} ms target, one notice row:"
+                f" {f['notice_rows']}); seen by {f['notified']:,} of {f['subscribers']:,}"
+                f" subscribers ({f['distinct']:,} distinct); audience counted"
+                f" {f['counted_s']} s after the release ({f['delivered']:,},"
+                f" {f['deliveries']} deliveries row); the brand's stats: lateness"
+                f" p50/p99/max {f['lateness_ms']['p50']}/{f['lateness_ms']['p99']}/"
+                f"{f['lateness_ms']['max']} ms, notified_live {f['notified_live']:,}."
             )
             if f.get("during"):
                 d = f["during"]
                 console.print(
-                    f"Rush while the fan-out ran: {d['requests_per_s']:,.0f} req/s,"
+                    f"Rush from due until counted: {d['requests_per_s']:,.0f} req/s,"
                     f" p50 {d['p50_ms']} ms, p99 {d['p99_ms']} ms, errors"
                     f" {d['non2xx'] + d['socket_errors']}."
                 )

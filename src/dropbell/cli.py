@@ -281,7 +281,9 @@ bench_app.command("push")(bench_push)
 
 @bench_app.command("launch")
 def bench_launch(
-    subscribers: Annotated[int, typer.Option(min=110, help="How many shoppers remind on one drop.")],
+    subscribers: Annotated[
+        int, typer.Option(min=110, help="How many shoppers remind on one drop.")
+    ],
     database_url: DatabaseUrl = None,
     json_out: Annotated[
         bool, typer.Option("--json", help="Last line: the figures as JSON.")

@@ -1,8 +1,9 @@
 """The Remind-me rush of benchmarks/rush.py, short profile: real `dropbell serve`
 processes, a `dropbell worker` and wrk on PostgreSQL. No speed is asserted (the figures
-are in docs/reliability.md); what must hold is that no request failed, that every
-drop's reminder_count equals the reminders held, and that the launch in the middle of
-the rush reached every subscriber exactly once.
+are in docs/reliability.md); what must hold is that no request failed, with and
+without a choice of leads in the body, that every drop's reminder_count equals the
+reminders held, and that the launch in the middle of the rush was released (one notice
+row, within 100 ms of due) and is seen by every subscriber exactly once.
 
 Needs wrk (``apt-get install -y wrk``); its absence is a failure, not a skip.
 """
@@ -22,10 +23,12 @@ def test_quick_rush_loses_nothing() -> None:
         for check in run.checks:
             assert check.ok, (where, check)
     kinds = {run.kind for run in report.runs}
-    assert kinds == {"hello", "bare", "dropbell", "launch"}
+    assert kinds == {"hello", "bare", "dropbell", "offsets", "launch"}
     (launch,) = [run for run in report.runs if run.kind == "launch"]
     profile = rush.PROFILES["quick"]
     assert launch.launch["job_done"]
+    assert launch.launch["notice_rows"] == launch.launch["deliveries"] == 1
+    assert launch.launch["released_ms"] <= rush.RELEASE_TARGET_MS, launch.launch
     assert launch.launch["notified"] == launch.launch["distinct"] == profile.subscribers
     assert launch.launch["notified_live"] == profile.subscribers
     assert report.ok

@@ -109,3 +109,35 @@ async def test_opens_count_shoppers_once(api: Api, scheduler: Scheduler) -> None
     ).json()
     assert stats["opened"] == 1  # one shopper opened two notices: the funnel counts one
     assert stats["lateness_ms"]["max"] == 0.0
+
+
+async def test_the_live_hubs_unread_counts_are_each_shoppers_own(
+    api: Api, scheduler: Scheduler
+) -> None:
+    """``unread_count_query`` correlated with a column two queries up (as the live hub
+    runs it for every stream it holds): a notice one shopper read stays unread for the
+    others (a regression: its NOT EXISTS once cross-joined the reminders instead)."""
+    from sqlalchemy import select
+
+    from dropbell.db import transaction
+    from dropbell.notifications.audience import covers
+    from dropbell.notifications.models import Notification
+    from dropbell.notifications.service import unread_count_query
+    from dropbell.reminders.models import Reminder
+
+    brand, reader, other = await api.partner(), await api.signup(), await api.signup()
+    drop = await api.create_drop(brand, in_=timedelta(hours=2))
+    await api.remind(reader, drop["id"])
+    await api.remind(other, drop["id"])
+    await _launch_all(api, scheduler, [drop])
+    notice = (await api.inbox(reader))[0]
+    await api.client.post(f"/api/v1/notifications/{notice['id']}/read", headers=reader.headers)
+    async with transaction(api.app.state.sessionmaker) as session:
+        rows = await session.execute(
+            select(Reminder.account_id, unread_count_query(Reminder.account_id))
+            .join(Notification, covers(Reminder, Notification))
+            .where(Notification.id == notice["id"])
+        )
+        counts = dict(rows.all())
+    assert counts == {reader.id: 0, other.id: 1}
+    assert await _unread(api, reader) == 0 and await _unread(api, other) == 1

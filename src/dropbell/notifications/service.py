@@ -47,11 +47,11 @@ class InboxItem:
         return self.row.id
 
 
-def _personal_ids(account_id: int) -> Any:
+def _personal_ids(account_id: Any) -> Any:
     return select(Notification.id).where(Notification.account_id == account_id)
 
 
-def _notice_ids(account_id: int) -> Any:
+def _notice_ids(account_id: Any) -> Any:
     return (
         select(Notification.id)
         .join(Reminder, covers(Reminder, Notification))
@@ -60,9 +60,13 @@ def _notice_ids(account_id: int) -> Any:
 
 
 def _unread_notice(account_id: Any, notice: Any = Notification) -> Any:
+    # Correlated explicitly: when ``account_id`` is a column of a query two levels up
+    # (the live hub's ``unread_count_query(Reminder.account_id)``), auto-correlation would
+    # not reach it and would put that table in the subquery's FROM instead (a cross join:
+    # "read by anyone", and a scan of notice_reads for every notice).
     return ~exists().where(
         NoticeRead.account_id == account_id, NoticeRead.notification_id == notice.id
-    )
+    ).correlate_except(NoticeRead)
 
 
 async def list_for(
@@ -125,10 +129,26 @@ def _inbox_statement(fetch: int, paged: bool, resumed: bool, typed: bool) -> Any
     )
 
 
-def unread_count_query(account_id: Any) -> Any:
+def unread_count_query(account_id: Any, *, reads_once: bool = False) -> Any:
     """The unread count of ``account_id`` (a value, or a column of an outer query: it has
-    its own aliases, so it correlates only through ``account_id``), as a scalar subquery."""
+    its own aliases, so it correlates only through ``account_id``), as a scalar subquery.
+
+    ``reads_once`` (for a value only): the account's reads are looked up once, as a set
+    (``NOT IN``: PostgreSQL hashes it, SQLite makes it a list), instead of one probe per
+    notice the account sees (``NOT EXISTS``). A heavy shopper sees thousands of notices:
+    for one with 1,000 reminders and 4,000 notices, 9 in 10 read, that took the count from
+    12,000 index probes (4 to 10 ms) to one scan of 3,600 (2 to 3.5 ms).
+    """
     mine, notice, period = aliased(Notification), aliased(Notification), aliased(Reminder)
+    unread = (
+        notice.id.not_in(
+            select(NoticeRead.notification_id)
+            .where(NoticeRead.account_id == account_id)
+            .correlate_except(NoticeRead)
+        )
+        if reads_once
+        else _unread_notice(account_id, notice)
+    )
     personal = (
         select(func.count())
         .select_from(mine)
@@ -142,7 +162,7 @@ def unread_count_query(account_id: Any) -> Any:
         .where(
             period.account_id == account_id,
             notice.account_id.is_(None),
-            _unread_notice(account_id, notice),
+            unread,
         )
         .scalar_subquery()
     )
@@ -150,7 +170,7 @@ def unread_count_query(account_id: Any) -> Any:
 
 
 # Built once, like the inbox's statements (building this one cost 3 ms of CPU a request).
-_UNREAD_COUNT = select(unread_count_query(bindparam("account_id", type_=BigId)))
+_UNREAD_COUNT = select(unread_count_query(bindparam("account_id", type_=BigId), reads_once=True))
 
 
 async def unread_count(session: AsyncSession, account_id: int) -> int:
