@@ -139,6 +139,11 @@ def test_choose_leads_see_them_in_my_reminders_change_and_undo(
     expect(page.get_by_role("button", name="Save times")).to_be_focused()
     expect(chip(page, "15 minutes before")).to_be_checked()
     expect(chip(page, "1 hour before")).not_to_be_checked()
+    # The chips are checked in the page before the save's answer: wait for the server.
+    for _ in range(100):
+        if offsets(server, token, later["id"]) == [86400, 900]:
+            break
+        page.wait_for_timeout(50)
     assert offsets(server, token, later["id"]) == [86400, 900]
     page.get_by_role("link", name="My reminders").click()
     row = page.locator(f'[data-reminder-row="{later["id"]}"]')
