@@ -66,8 +66,11 @@ def create_app(
         **settings.pool_options,
     )
     sessionmaker = make_sessionmaker(engine)
-    hub = Hub(sessionmaker, clock, settings, make_broker(settings, engine))
+    read_sessionmaker = make_sessionmaker(engine, reads=True)
+    # The hub only reads (what a notice looks like, who sees it, unread counts).
+    hub = Hub(read_sessionmaker, clock, settings, make_broker(settings, engine))
     publish.attach(sessionmaker, hub.publisher)
+    publish.attach(read_sessionmaker, hub.publisher)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -96,6 +99,7 @@ def create_app(
     app.state.clock = clock
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
+    app.state.read_sessionmaker = read_sessionmaker  # GET and HEAD (db.session_dependency)
     # Remind me's turn at a pooled connection, first come first served (db.connection_dependency).
     app.state.connection_gate = asyncio.Semaphore(settings.db_pool_size)
     app.state.scheduler = None

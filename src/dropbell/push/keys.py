@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dropbell import errors
+from dropbell import dialect, errors
 from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.push.models import PushKey, PushSubscription
@@ -103,22 +102,18 @@ async def current_key(session: AsyncSession, clock: Clock, settings: Settings) -
     if row is not None:
         return _from_row(row)
     private = ec.generate_private_key(ec.SECP256R1())
-    new = PushKey(
-        private_key=_pem(private),
-        public_key=public_of(private),
-        current=True,
-        created_at=clock.now(),
+    public = public_of(private)
+    # One statement (a GET may run a statement at a time: db.reading), so no savepoint.
+    await session.execute(
+        dialect.insert(session, PushKey)
+        .values(private_key=_pem(private), public_key=public, current=True, created_at=clock.now())
+        .on_conflict_do_nothing()
     )
-    try:
-        async with session.begin_nested():
-            session.add(new)
-            await session.flush()
-    except IntegrityError:
-        row = await session.scalar(select(PushKey).where(PushKey.current.is_(True)))
-        assert row is not None
-        return _from_row(row)
-    log.info("generated the VAPID key %s", new.public_key)
-    return SigningKey(new.id, new.public_key, private)
+    row = await session.scalar(select(PushKey).where(PushKey.current.is_(True)))
+    assert row is not None
+    if row.public_key == public:
+        log.info("generated the VAPID key %s", public)
+    return _from_row(row)
 
 
 @dataclass(frozen=True)
