@@ -7,10 +7,10 @@ step one transaction that first checks the lease is still ours:
 
 1. pending ledger rows that are ready (never tried, or due for a retry) are read;
    after the commit they are pushed concurrently and each outcome is recorded;
-2. if there are none and the ledger is not complete, the next batch is written:
-   ``INSERT INTO push_deliveries … SELECT`` the next ``push_batch_size``
-   subscriptions (by id, after the cursor) of the notice's audience that want its
-   type, with the cursor moving in the same transaction;
+2. if there are none and the ledger is not complete, the next ``push_batch_size``
+   subscriptions (by id, after the cursor) of the notice's audience that want its type
+   are read on their own (no write lock held while the audience is read), then written
+   (``INSERT INTO push_deliveries … SELECT``), the cursor moving in the same transaction;
 3. if the ledger is complete and only retries remain, the job is put back with
    ``wake_at`` at the earliest retry; with nothing left it is done.
 
@@ -36,7 +36,7 @@ from dropbell import dialect
 from dropbell.accounts.models import Account
 from dropbell.clock import Clock
 from dropbell.config import Settings
-from dropbell.db import UTCDateTime, transaction
+from dropbell.db import UTCDateTime, read_sessions, transaction
 from dropbell.drops.models import Drop
 from dropbell.push import keys, ledger, payload
 from dropbell.push.models import DONE, PENDING, RUNNING, SENT, PushJob
@@ -138,6 +138,7 @@ class PushWorker:
         audience: Audience = notice_audience,
     ) -> None:
         self.sessionmaker = sessionmaker
+        self.reads = read_sessions(sessionmaker)  # the audience's next batch (step)
         self.clock = clock
         self.settings = settings
         self.worker_id = worker_id or default_worker_id()
@@ -257,29 +258,41 @@ class PushWorker:
         )
 
     async def step(self, job: ClaimedPush) -> Step:
-        """One transaction: lease check, then ready rows, or the next ledger batch, or finish."""
-        async with transaction(self.sessionmaker) as session:
-            row = await session.scalar(
-                select(PushJob).where(PushJob.id == job.id).with_for_update()
-            )
-            if row is None or row.state != RUNNING or row.lease_owner != self.worker_id:
-                log.info("push job %s: no longer ours; stopping", job.id)
-                return _STOP
-            now = self.clock.now()
-            if now >= row.expires_at:
-                await ledger.expire(session, row, now)
-                return _STOP
-            row.lease_until = now + self.lease
-            size = self.settings.push_batch_size
-            targets = await ledger.ready(session, row, now, size)
-            if targets:
-                return Step(targets)
-            if not row.fanned_out:
-                audience = await self.audience(session, row)
-                await ledger.write_batch(session, row, audience, size)
-                return Step(await ledger.ready(session, row, now, size))
-            await ledger.finish(session, row, now)
-            return _STOP
+        """Lease check, then ready rows, or the next ledger batch, or finish.
+
+        Each pass is one transaction. The next batch of the audience is read between two of
+        them (:func:`ledger.next_batch`, on its own: it is what costs what the audience
+        costs) and written by the pass after, if the cursor has not moved meanwhile.
+        """
+        batch: ledger.Batch | None = None
+        while True:
+            async with transaction(self.sessionmaker) as session:
+                row = await session.scalar(
+                    select(PushJob).where(PushJob.id == job.id).with_for_update()
+                )
+                if row is None or row.state != RUNNING or row.lease_owner != self.worker_id:
+                    log.info("push job %s: no longer ours; stopping", job.id)
+                    return _STOP
+                now = self.clock.now()
+                if now >= row.expires_at:
+                    await ledger.expire(session, row, now)
+                    return _STOP
+                row.lease_until = now + self.lease
+                size = self.settings.push_batch_size
+                targets = await ledger.ready(session, row, now, size)
+                if targets:
+                    return Step(targets)
+                if row.fanned_out:
+                    await ledger.finish(session, row, now)
+                    return _STOP
+                if batch is not None and batch.after == row.cursor:
+                    await ledger.write_batch(session, row, batch)
+                    return Step(await ledger.ready(session, row, now, size))
+                cursor = row.cursor
+            async with transaction(self.reads) as session:
+                pushed = await session.get_one(PushJob, job.id)
+                audience = await self.audience(session, pushed)
+                batch = await ledger.next_batch(session, pushed, audience, cursor, size)
 
     async def record(self, job: ClaimedPush, outcomes: list[Outcome]) -> None:
         """Write each push's outcome (only rows still pending change, so a late writer never

@@ -6,8 +6,9 @@ Each function runs inside the caller's transaction (the push worker's steps).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
     Select,
@@ -67,35 +68,71 @@ async def ready(session: AsyncSession, job: PushJob, now: datetime, limit: int) 
     ]
 
 
-async def write_batch(
-    session: AsyncSession, job: PushJob, audience: Select[tuple[int]] | None, batch_size: int
-) -> None:
-    """The next batch of the ledger, set-based; the cursor moves in the same transaction."""
-    if audience is None:
-        job.fanned_out = True
-        return
+@dataclass(frozen=True)
+class Batch:
+    """The next ledger batch, read outside the write transaction: subscription ids after
+    ``after`` (the cursor it was read at), and whether they are the audience's last."""
+
+    after: int
+    ids: list[int]
+    last: bool
+
+
+def _wanted(job: PushJob) -> Select[Any]:
+    """Subscriptions that want ``job``'s kind of push, on a live token."""
     s, t = PushSubscription, AccessToken
-    wanted = (
+    return (
         select(s.id)
         .join(t, t.id == s.access_token_id)
-        .where(
-            s.account_id.in_(audience.scalar_subquery()),
-            s.alerts[job.kind].as_boolean().is_(True),
-            t.revoked_at.is_(None),
-            s.id > job.cursor,
+        .where(s.alerts[job.kind].as_boolean().is_(True), t.revoked_at.is_(None))
+    )
+
+
+async def next_batch(
+    session: AsyncSession,
+    job: PushJob,
+    audience: Select[tuple[int]] | None,
+    after: int,
+    batch_size: int,
+) -> Batch:
+    """Read the next batch of the ledger: up to ``batch_size`` subscriptions of the
+    notice's audience, by id after ``after``.
+
+    A released notice's audience no longer changes, so this read can run on its own (it is
+    the part that costs what the audience costs: on SQLite, inside the write lock, it
+    stalled every writer of the process); :func:`write_batch` then writes only the ids.
+    """
+    if audience is None:
+        return Batch(after, [], last=True)
+    s = PushSubscription
+    ids = list(
+        await session.scalars(
+            _wanted(job)
+            .where(s.account_id.in_(audience.scalar_subquery()), s.id > after)
+            .order_by(s.id)
+            .limit(batch_size)
         )
     )
-    high = await session.scalar(wanted.order_by(s.id).offset(batch_size - 1).limit(1))
-    batch = wanted if high is None else wanted.where(s.id <= high)
-    rows = batch.with_only_columns(s.id, literal(job.notification_id), literal(PENDING), literal(0))
-    insert = dialect.insert(session, PushDelivery).from_select(
-        ["subscription_id", "notification_id", "state", "attempts"], rows
-    )
-    await session.execute(insert.on_conflict_do_nothing())
-    if high is None:
+    return Batch(after, ids, last=len(ids) < batch_size)
+
+
+async def write_batch(session: AsyncSession, job: PushJob, batch: Batch) -> None:
+    """Write a batch read by :func:`next_batch` at the job's cursor; the cursor moves in the
+    same transaction. Subscriptions removed (or switched off) since the read are left out."""
+    if batch.ids:
+        s = PushSubscription
+        rows = (
+            _wanted(job)
+            .where(s.id.in_(bindparam("ids", batch.ids, expanding=True)))
+            .with_only_columns(s.id, literal(job.notification_id), literal(PENDING), literal(0))
+        )
+        insert = dialect.insert(session, PushDelivery).from_select(
+            ["subscription_id", "notification_id", "state", "attempts"], rows
+        )
+        await session.execute(insert.on_conflict_do_nothing())
+        job.cursor = batch.ids[-1]
+    if batch.last:
         job.fanned_out = True
-    else:
-        job.cursor = high
 
 
 async def finish(session: AsyncSession, job: PushJob, now: datetime) -> None:
