@@ -146,6 +146,7 @@ def settings(database_url: str) -> Settings:
         rate_limit_remind="off",
         rate_limit_post="off",
         remind_new_drops_per_minute=0,
+        metrics_token="metrics-test-token",
     )
 
 

@@ -99,6 +99,14 @@ class Api:
         assert r.status_code == 200, r.text
         return r.json()  # type: ignore[no-any-return]
 
+    async def metrics(self) -> str:
+        """What Prometheus scrapes (with the metrics token the test settings hold)."""
+        r = await self.client.get(
+            "/metrics", headers={"Authorization": "Bearer metrics-test-token"}
+        )
+        assert r.status_code == 200, r.text
+        return r.text
+
     async def types(self, user: User) -> list[str]:
         """The user's notification types, oldest first."""
         return [n["type"] for n in reversed(await self.inbox(user, limit=80))]

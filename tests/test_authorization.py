@@ -170,3 +170,51 @@ async def test_every_caller_gets_exactly_the_status_it_should(
         if r.status_code >= 400:
             assert set(r.json()) >= {"error", "code"}
     assert got == call.expect
+
+
+async def test_a_removed_partner_is_refused_as_a_brand_in_the_api_and_the_web(api: Api) -> None:
+    """After `dropbell partner remove` the brand's drops stay, but it can no longer edit,
+    reschedule, cancel or read the stats of them: 403 `not_partner`, in both front doors."""
+    from dropbell.accounts import service as accounts
+    from dropbell.db import transaction
+
+    brand = await api.partner()
+    drop = await api.create_drop(brand, in_=timedelta(hours=2))
+    await api.client.get("/login")  # the web console, logged in as the brand
+    form = {
+        "username": brand.username,
+        "password": "correct horse battery",
+        "csrf_token": api.client.cookies["dropbell_csrf"],
+    }
+    assert (await api.client.post("/login", data=form)).status_code == 303
+    csrf = {"csrf_token": api.client.cookies["dropbell_csrf"]}
+    assert (await api.client.get(f"/console/drops/{drop['id']}")).status_code == 200
+    async with transaction(api.app.state.sessionmaker) as session:
+        await accounts.remove_partner(session, brand.username)  # what the CLI runs
+
+    later = iso(api.clock.now() + timedelta(hours=3))
+    for method, path, body in (
+        ("PATCH", f"/api/v1/drops/{drop['id']}", {"title": "Renamed"}),
+        ("PATCH", f"/api/v1/drops/{drop['id']}", {"launch_at": later}),
+        ("POST", f"/api/v1/drops/{drop['id']}/cancel", None),
+        ("GET", f"/api/v1/drops/{drop['id']}/stats", None),
+        ("POST", "/api/v1/drops", _drop_body(World({}, drop, 0, 0, api))),
+    ):
+        r = await api.client.request(method, path, json=body, headers=brand.headers)
+        assert (r.status_code, r.json()["code"]) == (403, "not_partner"), (method, path, r.text)
+    for method, path in (
+        ("GET", "/console"),
+        ("GET", f"/console/drops/{drop['id']}"),
+        ("GET", f"/console/drops/{drop['id']}/edit"),
+        ("POST", f"/console/drops/{drop['id']}/edit"),
+        ("POST", f"/console/drops/{drop['id']}/cancel"),
+    ):
+        fields = {**csrf, "title": "Renamed", "launch_at": "", "shop_url": drop["shop_url"]}
+        r = await api.client.request(method, path, data=fields if method == "POST" else None)
+        assert r.status_code == 403, (method, path, r.text)
+    shown = (await api.client.get(f"/api/v1/drops/{drop['id']}")).json()
+    assert (shown["title"], shown["launch_at"], shown["status"]) == (
+        drop["title"],
+        drop["launch_at"],
+        "scheduled",
+    )

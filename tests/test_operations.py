@@ -19,11 +19,24 @@ async def test_health_and_metrics(api: Api, scheduler: Scheduler) -> None:
     await api.remind(shopper, drop["id"])
     api.clock.advance(timedelta(minutes=5))
     await scheduler.run_due()
-    text = (await api.client.get("/metrics")).text
+    text = await api.metrics()
     assert 'dropbell_notifications_total{type="drop_live"}' in text
     assert 'dropbell_notices_released_total{type="drop_live"}' in text
     assert "dropbell_notice_count_seconds_bucket" in text
     assert "dropbell_delivery_lateness_seconds_bucket" in text
+
+
+async def test_metrics_are_only_for_the_metrics_token(api: Api) -> None:
+    r = await api.client.get("/metrics")
+    assert (r.status_code, r.json()["code"]) == (401, "unauthorized")
+    shopper = await api.signup()  # an account's token is not the metrics token
+    for headers in (shopper.headers, {"Authorization": "Bearer metrics-test-tokeN"}):
+        r = await api.client.get("/metrics", headers=headers)
+        assert r.status_code == 401 and "dropbell_" not in r.text
+    assert "dropbell_notifications_total" in await api.metrics()
+    api.app.state.settings.metrics_token = None  # not configured: nothing to see
+    r = await api.client.get("/metrics", headers={"Authorization": "Bearer metrics-test-token"})
+    assert (r.status_code, r.json()["code"]) == (404, "not_found")
 
 
 async def test_health_says_when_the_database_is_gone(api: Api) -> None:

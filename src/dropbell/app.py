@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,9 +15,11 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import SecretStr
 from sqlalchemy import text
 
 from dropbell import __version__, errors
+from dropbell.accounts.deps import Bearer
 from dropbell.accounts.endpoints import router as accounts_router
 from dropbell.background import make_workers, running
 from dropbell.clock import Clock, FakeClock, SystemClock
@@ -138,8 +141,17 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
-    async def metrics() -> Response:
-        """Prometheus text format."""
+    async def metrics(request: Request, credentials: Bearer) -> Response:
+        """Prometheus text format, for the `DROPBELL_METRICS_TOKEN` bearer only.
+
+        Without that setting there is nothing here (404); a missing or wrong token is 401.
+        """
+        expected: SecretStr | None = request.app.state.settings.metrics_token
+        if expected is None:
+            raise errors.NotFound()
+        sent = credentials.credentials if credentials is not None else ""
+        if not hmac.compare_digest(sent.encode(), expected.get_secret_value().encode()):
+            raise errors.Unauthorized("GET /metrics needs the metrics token.")
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app

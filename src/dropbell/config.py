@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     stream_keepalive_seconds: float = Field(
         15.0, gt=0, description="How often an idle event stream gets a keep-alive comment."
     )
+    max_streams_per_account: int = Field(
+        10, ge=1, description="Open event streams one account may hold per process (429 past it)."
+    )
 
     # Rate limits: N/SECONDS or off. Sign-up and log-in count per client address;
     # remind/unremind and posting per account.
@@ -73,6 +76,9 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(None, description="Share rate-limit counters across processes.")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies get 413.")
+    metrics_token: SecretStr | None = Field(
+        None, description="GET /metrics answers only this bearer token; unset: 404 for everyone."
+    )
 
     # Web Push (docs/push.md).
     vapid_private_key: SecretStr | None = Field(

@@ -15,6 +15,7 @@ from dropbell.accounts import security
 from dropbell.accounts.models import AccessToken, Account, ShopDomain
 from dropbell.accounts.schemas import AccountCreate, AccountOut, ProfileUpdate
 from dropbell.clock import Clock
+from dropbell.live import publish
 
 
 @dataclass(frozen=True)
@@ -157,11 +158,15 @@ async def viewer_for_token(session: AsyncSession, token: str) -> Viewer | None:
 
 
 async def revoke_token(session: AsyncSession, clock: Clock, token_id: int) -> None:
-    await session.execute(
+    """Log out: the token stops working, and its open live streams end after commit."""
+    account_id = await session.scalar(
         update(AccessToken)
         .where(AccessToken.id == token_id, AccessToken.revoked_at.is_(None))
         .values(revoked_at=clock.now())
+        .returning(AccessToken.account_id)
     )
+    if account_id is not None:
+        publish.sessions_revoked(session, account_id, [token_id])
 
 
 async def update_profile(session: AsyncSession, viewer: Viewer, data: ProfileUpdate) -> Account:

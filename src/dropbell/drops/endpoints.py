@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
+from dropbell import counting
 from dropbell.accounts.deps import (
     OPTIONAL_AUTH,
     Conn,
@@ -24,7 +25,6 @@ from dropbell.drops.schemas import (
     RemindBody,
     ShopSource,
 )
-from dropbell.errors import NotOwner
 from dropbell.pagination import PageParams, set_next_link
 from dropbell.ratelimit import limit
 from dropbell.reminders import service as reminders
@@ -134,9 +134,7 @@ async def unremind(
 @router.get("/{drop_id}/stats", response_model=DropStats)
 async def drop_stats(drop_id: IdPath, viewer: CurrentViewer, session: Session) -> DropStats:
     """The owning brand's funnel and delivery lateness."""
-    drop = await service.get_drop(session, drop_id)
-    if drop.brand_id != viewer.account.id:
-        raise NotOwner()
+    drop = await service.owned_drop(session, viewer, drop_id)
     return await stats.drop_stats(session, drop)
 
 
@@ -177,12 +175,14 @@ async def drop_calendar(
     openapi_extra=OPTIONAL_AUTH,
 )
 async def shop(
+    request: Request,
     drop_id: IdPath,
     viewer: WebViewer,
     session: Session,
     clock: AppClock,
     source: ShopSource = "drop",
 ) -> RedirectResponse:
-    """Shop on website: records the click and where it came from, then redirects to the brand."""
-    url = await service.record_shop_click(session, clock, drop_id, source, viewer)
+    """Shop on website: redirects to the brand, counting the click once per viewer and hour."""
+    who = counting.viewer_key(request, viewer)
+    url = await service.record_shop_click(session, clock, drop_id, source, viewer, who)
     return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dropbell.db import Base, UTCDateTime
@@ -42,9 +42,12 @@ def drop_status(launch_at: datetime, cancelled_at: datetime | None, now: datetim
 
 
 class ShopClick(Base):
-    """One tap on Shop on website, and where it came from."""
+    """A viewer's tap on Shop on website, and where it came from: one per viewer and hour
+    (``once_key``, see ``dropbell.counting``; NULL on clicks counted before migration 0005).
+    """
 
     __tablename__ = "shop_clicks"
+    __table_args__ = (Index("ix_shop_clicks_once", "drop_id", "once_key", unique=True),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     drop_id: Mapped[int] = mapped_column(ForeignKey("drops.id", ondelete="CASCADE"), index=True)
@@ -53,3 +56,4 @@ class ShopClick(Base):
     )
     source: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    once_key: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dropbell import errors
+from dropbell import counting, dialect, errors
 from dropbell.accounts.models import Account
 from dropbell.accounts.schemas import BrandOut
 from dropbell.accounts.service import Caller, Viewer
@@ -50,7 +50,9 @@ def check_shop_url(url: str, domains: Sequence[str]) -> str:
     return urlunsplit(("https", host, parts.path or "/", parts.query, parts.fragment))
 
 
-def _require_partner(viewer: Viewer) -> None:
+def require_partner(viewer: Viewer) -> None:
+    """403 ``not_partner`` unless ``viewer`` is an approved partner brand now (``dropbell
+    partner remove`` takes effect at once, in the API and the web console alike)."""
     if not viewer.account.is_partner:
         raise errors.NotPartner()
 
@@ -78,7 +80,7 @@ async def create_drop(
     session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, data: DropCreate
 ) -> Drop:
     """Announce a drop: its post, its hashtag and its reminder jobs, in one transaction."""
-    _require_partner(viewer)
+    require_partner(viewer)
     now = clock.now()
     if data.launch_at <= now:
         raise errors.Invalid("launch_at must be in the future.")
@@ -122,9 +124,14 @@ async def get_drop(session: AsyncSession, drop_id: int, *, for_update: bool = Fa
     return drop
 
 
-# Built once (Remind me runs it on every tap; building costs more than running it).
-async def _owned_drop(session: AsyncSession, viewer: Viewer, drop_id: int) -> Drop:
-    drop = await get_drop(session, drop_id, for_update=True)
+async def owned_drop(
+    session: AsyncSession, viewer: Viewer, drop_id: int, *, for_update: bool = False
+) -> Drop:
+    """The drop, if ``viewer`` is a partner brand that owns it: the one check every brand
+    action makes, in the API and the web console (403 ``not_partner``, 404, 403 ``not_owner``).
+    """
+    require_partner(viewer)
+    drop = await get_drop(session, drop_id, for_update=for_update)
     if drop.brand_id != viewer.account.id:
         raise errors.NotOwner()
     return drop
@@ -139,7 +146,7 @@ async def update_drop(
     data: DropUpdate,
 ) -> Drop:
     """Edit a drop; a new ``launch_at`` reschedules it (notices move, subscribers are told)."""
-    drop = await _owned_drop(session, viewer, drop_id)
+    drop = await owned_drop(session, viewer, drop_id, for_update=True)
     now = clock.now()
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     for required in ("title", "launch_at", "shop_url", "tag"):
@@ -187,7 +194,7 @@ async def update_drop(
 
 async def cancel_drop(session: AsyncSession, clock: Clock, viewer: Viewer, drop_id: int) -> Drop:
     """Call the drop off: pending notices are dropped and subscribers are told."""
-    drop = await _owned_drop(session, viewer, drop_id)
+    drop = await owned_drop(session, viewer, drop_id, for_update=True)
     now = clock.now()
     reminders.ensure_upcoming(drop, now)
     drop.cancelled_at = now
@@ -216,21 +223,31 @@ async def list_drops(
 
 
 async def record_shop_click(
-    session: AsyncSession, clock: Clock, drop_id: int, source: str, viewer: Viewer | None
+    session: AsyncSession,
+    clock: Clock,
+    drop_id: int,
+    source: str,
+    viewer: Viewer | None,
+    viewer_key: str,
 ) -> str:
-    """Count a tap on Shop on website and return where to send the shopper."""
+    """Where to send the shopper; the tap is counted once per viewer and hour
+    (``viewer_key``, see ``dropbell.counting``): the first one's source is the one counted.
+    One statement, so it commits on its own on a read-only request's session."""
     drop = await get_drop(session, drop_id)
     if drop.cancelled_at is not None:
         raise errors.DropCancelled()
-    session.add(
-        ShopClick(
+    now = clock.now()
+    await session.execute(
+        dialect.insert(session, ShopClick)
+        .values(
             drop_id=drop.id,
             account_id=viewer.account.id if viewer else None,
             source=source,
-            created_at=clock.now(),
+            created_at=now,
+            once_key=counting.once_key(viewer_key, now),
         )
+        .on_conflict_do_nothing()
     )
-    await session.flush()
     return drop.shop_url
 
 

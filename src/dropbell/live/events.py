@@ -29,11 +29,23 @@ class NotificationCreated:
     notification_id: int
 
 
-Event = NoticeReleased | UnreadChanged | NotificationCreated
+@dataclass(frozen=True)
+class SessionsRevoked:
+    """Tokens of an account were revoked (log out): their open streams end at once.
+
+    ``token_ids`` None means every token of the account (log out everywhere).
+    """
+
+    account_id: int
+    token_ids: list[int] | None = None
+
+
+Event = NoticeReleased | UnreadChanged | NotificationCreated | SessionsRevoked
 _KINDS: dict[str, type[Event]] = {
     "notice": NoticeReleased,
     "unread": UnreadChanged,
     "created": NotificationCreated,
+    "revoked": SessionsRevoked,
 }
 _NAMES = {kind: name for name, kind in _KINDS.items()}
 

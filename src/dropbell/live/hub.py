@@ -4,6 +4,9 @@ For a released notice the hub finds, in ONE query, which of this process's conne
 accounts see it (their reminder covers it) and their new unread counts, then pushes a
 ``notification`` and an ``unread_count`` event to each: the work grows with the
 streams this process holds, never with the drop's audience.
+
+A revoked token's streams end at once, in every process (``SessionsRevoked``); an
+account holds at most ``max_streams_per_account`` streams in a process.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -22,6 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import ColumnElement, bindparam
 
+from dropbell import errors
 from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
 from dropbell.config import Settings
@@ -31,7 +36,13 @@ from dropbell.drops.models import Drop
 from dropbell.drops.rollout import is_eligible
 from dropbell.drops.schemas import DropOut
 from dropbell.live.brokers import Broker
-from dropbell.live.events import NoticeReleased, NotificationCreated, UnreadChanged, decode
+from dropbell.live.events import (
+    NoticeReleased,
+    NotificationCreated,
+    SessionsRevoked,
+    UnreadChanged,
+    decode,
+)
 from dropbell.live.publish import Publisher
 from dropbell.notifications import service as notifications
 from dropbell.notifications.audience import covers
@@ -44,6 +55,9 @@ log = logging.getLogger(__name__)
 
 BACKLOG_LIMIT = 80  # the most a resumed stream catches up on; the list has the rest
 QUEUE_LIMIT = 500  # a stream this far behind is closed; the client resumes with Last-Event-ID
+# A revoked token id is remembered this long: a stream that read the token just before the
+# revocation committed, and subscribes just after its event came, is refused all the same.
+REVOKED_MEMORY_SECONDS = 60.0
 _CLOSE = b""
 
 
@@ -113,6 +127,7 @@ class Hub:
         self.broker = broker
         self.publisher = Publisher(broker)
         self.streams: dict[int, set[Subscriber]] = {}
+        self._revoked: dict[int, float] = {}  # token id -> when its revocation was heard
         self._ticker: asyncio.Task[None] | None = None
         self._resyncing: asyncio.Task[None] | None = None
 
@@ -155,6 +170,17 @@ class Hub:
     # streams
 
     def subscribe(self, viewer: Viewer) -> Subscriber:
+        """A new stream for ``viewer``: 401 if its token was just revoked, 429 past the cap."""
+        if viewer.token_id in self._revoked:
+            raise errors.Unauthorized("The access token is invalid or was revoked.")
+        cap = self.settings.max_streams_per_account
+        if len(self.streams.get(viewer.account.id, ())) >= cap:
+            # A client gone without closing is noticed by the next keep-alive write.
+            retry = math.ceil(self.settings.stream_keepalive_seconds)
+            raise errors.RateLimited(
+                f"At most {cap} open event streams per account; close one first.",
+                headers={"Retry-After": str(retry)},
+            )
         sub = Subscriber(viewer=viewer, eligible=is_eligible(self.settings, viewer))
         self.streams.setdefault(viewer.account.id, set()).add(sub)
         return sub
@@ -212,15 +238,32 @@ class Hub:
     # events from the broker
 
     async def handle(self, payload: str) -> None:
+        event = decode(payload)
+        if isinstance(event, SessionsRevoked):
+            self._sessions_revoked(event)
         if not self.streams:
             return
-        event = decode(payload)
         if isinstance(event, NoticeReleased):
             await self._notice(event.notification_id, event.drop_id)
         elif isinstance(event, UnreadChanged):
             await self._unread(event.account_id)
         elif isinstance(event, NotificationCreated):
             await self._created(event.account_id, event.notification_id)
+
+    def _sessions_revoked(self, event: SessionsRevoked) -> None:
+        """End the streams of revoked tokens (all of the account's when no ids are given)."""
+        if event.token_ids is not None:
+            now = time.monotonic()
+            self._revoked = {
+                token_id: heard
+                for token_id, heard in self._revoked.items()
+                if heard > now - REVOKED_MEMORY_SECONDS
+            }
+            self._revoked.update(dict.fromkeys(event.token_ids, now))
+        for sub in list(self.streams.get(event.account_id, ())):
+            if event.token_ids is None or sub.viewer.token_id in event.token_ids:
+                sub.close()
+                self.unsubscribe(sub)
 
     async def _notice(self, notification_id: int, drop_id: int) -> None:
         t0 = time.perf_counter()

@@ -1,7 +1,8 @@
 """Publishing live events, always after commit. Imports no domain module.
 
-Services call :func:`unread_changed` and :func:`notification_created` inside their
-transaction; the event goes out once it commits (never if it rolls back). The
+Services call :func:`unread_changed`, :func:`notification_created` and
+:func:`sessions_revoked` inside their transaction; the event goes out once it commits
+(never if it rolls back). The
 scheduler publishes each released notice with :meth:`Publisher.notice_released`
 after the release has committed.
 """
@@ -9,12 +10,20 @@ after the release has committed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dropbell.db import after_commit
 from dropbell.live.brokers import Broker
-from dropbell.live.events import Event, NoticeReleased, NotificationCreated, UnreadChanged, encode
+from dropbell.live.events import (
+    Event,
+    NoticeReleased,
+    NotificationCreated,
+    SessionsRevoked,
+    UnreadChanged,
+    encode,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +66,18 @@ def unread_changed(session: AsyncSession, account_id: int) -> None:
 def notification_created(session: AsyncSession, account_id: int, notification_id: int) -> None:
     """After commit, push one personal notification (a like, a repost) to its account."""
     _after_commit(session, NotificationCreated(account_id, notification_id))
+
+
+def sessions_revoked(
+    session: AsyncSession, account_id: int, token_ids: Iterable[int] | None = None
+) -> None:
+    """After commit, end the open live streams of these revoked tokens, in every process.
+
+    ``token_ids`` None ends every stream of the account (log out everywhere); prefer the
+    ids when they are known (a stream opened in the instant of the revocation is closed
+    too, see ``Hub.subscribe``).
+    """
+    ids = None if token_ids is None else sorted(set(token_ids))
+    if ids == []:
+        return
+    _after_commit(session, SessionsRevoked(account_id, ids))

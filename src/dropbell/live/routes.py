@@ -37,7 +37,9 @@ async def stream_notifications(
     `notification` events carry a Notification (as the list returns it) with
     `id:` = its id; `unread_count` events carry `{count}`. A comment line is sent
     every 15 s to keep the connection open. Reconnect with `Last-Event-ID` to
-    get what was missed first. Authenticated by bearer token or the web session.
+    get what was missed first. Authenticated by bearer token or the web session; the
+    stream ends when that token is revoked (log out). At most
+    `DROPBELL_MAX_STREAMS_PER_ACCOUNT` streams per account and process, then 429.
     """
     hub = hub_of(request)
     token = request_token(request, credentials)

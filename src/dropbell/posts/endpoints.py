@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
+from dropbell import counting
 from dropbell.accounts.deps import OPTIONAL_AUTH, CurrentViewer, OptionalViewer, Session
 from dropbell.deps import AppClock, AppSettings
 from dropbell.pagination import PageParams, set_next_link
@@ -97,14 +98,17 @@ _toggle_route("unbookmark", "Remove from your bookmarks. Idempotent.")
 
 @router.post("/posts/{post_id}/share", response_model=ShareOut, openapi_extra=OPTIONAL_AUTH)
 async def share(
+    request: Request,
     post_id: PostId,
     viewer: OptionalViewer,
     session: Session,
     clock: AppClock,
     settings: AppSettings,
 ) -> ShareOut:
-    """The post's link, to share anywhere. Every call counts one share (a token is optional)."""
-    return await service.share(session, clock, settings, viewer, post_id)
+    """The post's link, to share anywhere (a token is optional). Counted once per viewer
+    (the account, else the client address) and hour."""
+    who = counting.viewer_key(request, viewer)
+    return await service.share(session, clock, settings, viewer, post_id, who)
 
 
 @router.get("/bookmarks", response_model=list[PostOut])

@@ -141,9 +141,11 @@ class Bookmark(Base):
 
 
 class Share(Base):
-    """One tap on Share (by an account, or by someone not signed in)."""
+    """A viewer's tap on Share (an account, or someone not signed in): one per viewer and
+    hour (``once_key``, see ``dropbell.counting``; NULL on shares before migration 0005)."""
 
     __tablename__ = "post_shares"
+    __table_args__ = (Index("ix_post_shares_once", "post_id", "once_key", unique=True),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     post_id: Mapped[int] = mapped_column(
@@ -153,3 +155,4 @@ class Share(Base):
         BigId, ForeignKey("accounts.id", ondelete="SET NULL"), default=None
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    once_key: Mapped[str | None] = mapped_column(String(64), default=None)

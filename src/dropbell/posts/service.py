@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, joinedload
 
-from dropbell import dialect, errors
+from dropbell import counting, dialect, errors
 from dropbell.accounts.schemas import BrandOut
 from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
@@ -325,19 +325,31 @@ async def unbookmark(session: AsyncSession, viewer: Viewer, post_id: int) -> Pos
 
 
 async def share(
-    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer | None, post_id: int
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    viewer: Viewer | None,
+    post_id: int,
+    viewer_key: str,
 ) -> ShareOut:
-    """Count one share (every call counts) and hand out the post's link."""
+    """Hand out the post's link; the share counts once per viewer and hour (``viewer_key``,
+    see ``dropbell.counting``), so calling again changes nothing until the next hour."""
     post = await get_original(session, post_id)
-    session.add(
-        Share(
+    now = clock.now()
+    inserted = await _changed(
+        session,
+        dialect.insert(session, Share)
+        .values(
             post_id=post.id,
             account_id=viewer.account.id if viewer else None,
-            created_at=clock.now(),
+            created_at=now,
+            once_key=counting.once_key(viewer_key, now),
         )
+        .on_conflict_do_nothing()
+        .returning(Share.id),
     )
-    await session.flush()
-    await _bump(session, post.id, Post.share_count, +1)
+    if inserted:
+        await _bump(session, post.id, Post.share_count, +1)
     return ShareOut(url=post_url(settings, post.id))
 
 

@@ -40,8 +40,7 @@ async def index(ctx: Ctx, notice: Annotated[str | None, Query()] = None) -> HTML
 
 @router.get("/drops/new", response_class=HTMLResponse)
 async def new_drop(ctx: Ctx) -> HTMLResponse:
-    if not ctx.need().account.is_partner:
-        raise errors.NotPartner("The brand console is for approved partner brands.")
+    views.require_partner(ctx.need())
     return _form_page(ctx, Form(values={"currency": "USD"}))
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from dropbell import errors, ratelimit
+from dropbell import counting, errors, ratelimit
 from dropbell.posts.schemas import PostCreate, PostOut
 from dropbell.posts.service import PostAction
 from dropbell.web import views
@@ -189,7 +189,8 @@ async def share(
 ) -> Response:
     """Count a share. The script copies the link and gets the new action bar; without the
     script the post's own page opens, with its link to copy."""
-    post = await views.share_post(ctx.session, ctx.clock, ctx.settings, ctx.viewer, post_id)
+    who = counting.viewer_key(ctx.request, ctx.viewer)
+    post = await views.share_post(ctx.session, ctx.clock, ctx.settings, ctx.viewer, post_id, who)
     if not wants_fragment(ctx.request):
         return RedirectResponse(f"/posts/{post.id}?shared=1", status_code=303)
     return _actions(ctx, post, next)

@@ -14,7 +14,6 @@ from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.drops import service as drops
 from dropbell.drops import stats as drop_stats
-from dropbell.drops.models import Drop
 from dropbell.drops.rollout import ineligible_reason
 from dropbell.drops.schemas import DropCreate, DropOut, DropStats, DropUpdate
 from dropbell.notifications import service as notifications
@@ -169,10 +168,16 @@ async def post_action(
 
 
 async def share_post(
-    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer | None, post_id: int
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    viewer: Viewer | None,
+    post_id: int,
+    viewer_key: str,
 ) -> PostOut:
-    """Count a share; the original post as now seen (its ``url`` is what was shared)."""
-    await posts.share(session, clock, settings, viewer, post_id)
+    """Count a share (once per viewer and hour); the original post as now seen (its ``url``
+    is what was shared)."""
+    await posts.share(session, clock, settings, viewer, post_id, viewer_key)
     original = await posts.get_original(session, post_id)  # its counters as _bump left them
     return await posts.present_one(session, clock, settings, original, viewer)
 
@@ -309,10 +314,14 @@ async def open_notification(
     return "/notifications"
 
 
+# The brand console's gate is the API's own check: a removed partner is refused in both.
+require_partner = drops.require_partner
+
+
 async def console(
     session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer
 ) -> Console:
-    _require_partner(viewer)
+    require_partner(viewer)
     page = Page(limit=80, max_id=None)
     rows, _ = page.trim(
         await drops.list_drops(session, clock, "all", page, brand_id=viewer.account.id)
@@ -323,7 +332,7 @@ async def console(
 async def console_drop(
     session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, drop_id: int
 ) -> ConsoleDrop:
-    drop = await _owned(session, viewer, drop_id)
+    drop = await drops.owned_drop(session, viewer, drop_id)
     shown = await drops.present_one(session, clock, settings, drop, viewer)
     numbers = await drop_stats.drop_stats(session, drop)
     return ConsoleDrop(drop=shown, stats=numbers, funnel=funnel(numbers))
@@ -332,7 +341,7 @@ async def console_drop(
 async def owned_drop(
     session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, drop_id: int
 ) -> DropOut:
-    drop = await _owned(session, viewer, drop_id)
+    drop = await drops.owned_drop(session, viewer, drop_id)
     return await drops.present_one(session, clock, settings, drop, viewer)
 
 
@@ -369,19 +378,6 @@ async def sign_up(session: AsyncSession, clock: Clock, data: AccountCreate, plat
             session, clock, account.username, data.password, platform
         )
     return token
-
-
-def _require_partner(viewer: Viewer) -> None:
-    if not viewer.account.is_partner:
-        raise errors.NotPartner("The brand console is for approved partner brands.")
-
-
-async def _owned(session: AsyncSession, viewer: Viewer, drop_id: int) -> Drop:
-    _require_partner(viewer)
-    drop = await drops.get_drop(session, drop_id)
-    if drop.brand_id != viewer.account.id:
-        raise errors.NotOwner()
-    return drop
 
 
 async def read_all(session: AsyncSession, clock: Clock, viewer: Viewer) -> int:
