@@ -76,3 +76,28 @@ async def test_nobody_reads_or_marks_another_users_notifications(
     assert r.json() == {"count": 0}
     assert (await api.inbox(shopper))[0]["read"] is False
     assert (await api.client.get("/api/v1/notifications")).status_code == 401
+
+
+async def test_an_inbox_read_does_not_wait_for_a_writer(api: Api, scheduler: Scheduler) -> None:
+    """A GET reads a statement at a time (docs/architecture.md): on SQLite it does not queue
+    for the write lock a long transaction holds (a 10M audience count once stalled every
+    inbox for 1.7 s), and on either database it sees only what was committed."""
+    import asyncio
+
+    from sqlalchemy import update
+
+    from dropbell.db import transaction
+    from dropbell.notifications.models import Notification
+
+    _, shopper, drop = await _two_notices(api, scheduler)
+    path = "/api/v1/notifications/unread_count"
+    async with transaction(api.app.state.sessionmaker) as writer:  # type: ignore[attr-defined]
+        await writer.execute(  # holds SQLite's write lock until the block ends
+            update(Notification)
+            .where(Notification.drop_id == drop["id"])
+            .values(lead_seconds=Notification.lead_seconds)
+        )
+        async with asyncio.timeout(10):  # blocked, it would wait for the writer: forever
+            r = await api.client.get(path, headers=shopper.headers)
+        assert r.status_code == 200
+        assert r.json() == {"count": 2}
