@@ -222,8 +222,7 @@ async def test_concurrency_is_bounded(push: PushApi, push_worker: PushWorker) ->
     task = asyncio.create_task(push_worker.run_due())
     # The pushes arrive over real sockets: wait (bounded) until the first eight are held.
     async with asyncio.timeout(10):
-        while push.service.in_flight < 8:
-            await asyncio.sleep(0.005)
+        await push.service.wait_in_flight(8)
     assert push.service.in_flight == 8
     hold.set()
     await task

@@ -130,9 +130,21 @@ class LocalPushService:
         self.raw_count = 0
         self.in_flight = 0
         self.max_in_flight = 0
+        self._in_flight_changed = asyncio.Condition()
         self._answers: dict[str, deque[Answer]] = {}
         self._server: uvicorn.Server | None = None
         self._socket: socket.socket | None = None
+
+    async def wait_in_flight(self, count: int) -> None:
+        """Return once `count` pushes are being answered at the same time."""
+        async with self._in_flight_changed:
+            await self._in_flight_changed.wait_for(lambda: self.in_flight >= count)
+
+    async def _count_in_flight(self, step: int) -> None:
+        async with self._in_flight_changed:
+            self.in_flight += step
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self._in_flight_changed.notify_all()
 
     # Set-up ----------------------------------------------------------------------------
 
@@ -196,12 +208,11 @@ class LocalPushService:
         if scope["method"] != "POST" or len(parts) != 4 or parts[1] != "push":
             await _respond(send, 404)
             return
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        await self._count_in_flight(+1)
         try:
             status, extra = await self._push(parts[2], parts[3], scope, body)
         finally:
-            self.in_flight -= 1
+            await self._count_in_flight(-1)
         await _respond(send, status, extra)
 
     async def _push(
