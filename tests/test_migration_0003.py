@@ -46,7 +46,8 @@ async def _fill_at_0002(engine: AsyncEngine) -> None:
         rows.append((
             "INSERT INTO access_tokens (account_id, token_hash, platform, created_at)"
             " VALUES (:id, :hash, 'ios', :t)",
-            {"id": account_id, "hash": token_digest(f"token-{name}"), "t": "2029-12-01"},
+            # Issued within DROPBELL_TOKEN_IDLE_DAYS of the test's now (tokens expire idle).
+            {"id": account_id, "hash": token_digest(f"token-{name}"), "t": "2029-12-20"},
         ))  # fmt: skip
     # Drop 1 launches after the upgrade; 2 launched before it; 3's launch was half fanned out.
     for drop_id, launch in ((1, "2030-01-01 13:00"), (2, "2029-12-31 12:00"),

@@ -17,6 +17,7 @@ from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import SecretStr
 from sqlalchemy import text
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from dropbell import __version__, errors
 from dropbell.accounts.deps import Bearer
@@ -110,7 +111,12 @@ def create_app(
     app.state.rate_counter = make_counter(settings.redis_url)
     errors.install_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeadersMiddleware)
+    # HSTS only when served over https (the public URL says so): never on a local http.
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
+    if settings.trusted_proxy_list:
+        # Outermost: the rate limits and counting see the client a trusted proxy names.
+        # Nobody else's X-Forwarded-For is believed (not even loopback's).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
 
     app.include_router(accounts_router)
     app.include_router(drops_router)

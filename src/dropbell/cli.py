@@ -118,12 +118,14 @@ def serve(
         f"database {_describe_db(settings)} · scheduler {'on' if scheduler else 'off'}"
     )
     # Event streams never end by themselves: give them 3 s on shutdown, then close them.
+    # Forwarded headers are the app's business (DROPBELL_TRUSTED_PROXIES): uvicorn's own
+    # would believe any loopback client.
     uvicorn.run(
         web,
         host=host,
         port=port,
         log_level=log_level,
-        proxy_headers=True,
+        proxy_headers=False,
         timeout_graceful_shutdown=3,
     )
 

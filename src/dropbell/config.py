@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 
@@ -41,6 +42,12 @@ class Settings(BaseSettings):
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Base URL used in links we hand out."
     )
+    max_launch_ahead_days: int = Field(
+        730,
+        ge=1,
+        le=3_000_000,
+        description="How far ahead a drop may launch, in days (422 past it).",
+    )
 
     # The reminder engine.
     scheduler_poll_seconds: float = Field(
@@ -64,6 +71,22 @@ class Settings(BaseSettings):
     rate_limit_token: str = "30/300"
     rate_limit_remind: str = "120/60"
     rate_limit_post: str = "30/60"
+    # Log-in back-off per username (API and web): after this many wrong passwords in a
+    # row, each next try waits 1, 2, 4 … seconds, at most login_backoff_max_seconds.
+    login_backoff_after: int = Field(
+        5, ge=1, description="Wrong passwords in a row for a username before it must wait."
+    )
+    login_backoff_max_seconds: float = Field(
+        60.0, ge=0, description="The longest log-in back-off wait (0: no back-off)."
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Addresses or networks (comma-separated) whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; none by default.",
+    )
+    token_idle_days: float = Field(
+        30.0, gt=0, description="A token (or web session) unused for this long stops working."
+    )
     remind_new_drops_per_minute: int = Field(
         60, ge=0, description="New reminders one account may set per minute (0: no cap)."
     )
@@ -142,6 +165,21 @@ class Settings(BaseSettings):
     def _valid_rule(cls, value: str) -> str:
         Rule.parse(value)
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_proxies(cls, value: str) -> str:
+        for part in _split(value):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or network") from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """DROPBELL_TRUSTED_PROXIES as a list of addresses and networks (may be empty)."""
+        return sorted(_split(self.trusted_proxies))
 
     def rate_rule(self, name: str) -> Rule | None:
         return Rule.parse(getattr(self, f"rate_limit_{name}"))

@@ -85,6 +85,9 @@ def make_engine(
     that sat unused for ``ping_idle_seconds`` is checked before use (see
     :func:`_ping_when_idle`).
     """
+    # Errors and SQL logs never carry the statement's parameters: among them are password
+    # hashes, token digests and push keys.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         _tune_sqlite(engine)

@@ -297,24 +297,25 @@ async def load(settings: Settings, console: Console, *, reset: bool = True) -> N
             for spec in DROPS:
                 owner = await accounts.get_account(session, people[spec.brand].id)
                 launch = now + spec.launch_in
-                created.append(
-                    await drops.create_drop(
-                        session,
-                        clock,
-                        settings,
-                        Viewer(account=owner, platform="web", token_id=0),
-                        DropCreate(
-                            title=spec.title,
-                            description=spec.description,
-                            price=Decimal(spec.price),
-                            currency="USD",
-                            image_url=f"/static/demo/{spec.image}.svg",
-                            launch_at=launch,
-                            shop_url=f"https://{domains[spec.brand]}{spec.path}",
-                            tag=spec.tag,
-                        ),
-                    )
+                drop = await drops.create_drop(
+                    session,
+                    clock,
+                    settings,
+                    Viewer(account=owner, platform="web", token_id=0),
+                    DropCreate(
+                        title=spec.title,
+                        description=spec.description,
+                        price=Decimal(spec.price),
+                        currency="USD",
+                        launch_at=launch,
+                        shop_url=f"https://{domains[spec.brand]}{spec.path}",
+                        tag=spec.tag,
+                    ),
                 )
+                # The demo's own pictures, shipped with dropbell: brands may only link
+                # images on other hosts (drops.service.check_image_url).
+                drop.image_url = f"/static/demo/{spec.image}.svg"
+                created.append(drop)
             eligible = [u for u, _, c, lang, _ in SHOPPERS if c == "US" and lang == "en"]
             conn = await session.connection()
             for i, drop in enumerate(created):

@@ -68,6 +68,10 @@ class NotAuthor(Forbidden):
     code, message = "not_author", "Only the author of this post can do that."
 
 
+class WrongPassword(Forbidden):
+    code, message = "wrong_password", "The current password is not right."
+
+
 class NotFound(AppError):
     status, code, message = 404, "not_found", "Not found."
 
@@ -97,6 +101,10 @@ class UsernameTaken(Conflict):
 
 class TagTaken(Conflict):
     code, message = "tag_taken", "Another drop already uses that hashtag."
+
+
+class TagConfusable(TagTaken):
+    code, message = "tag_confusable", "That hashtag looks like another drop's."
 
 
 class RateLimited(AppError):
@@ -129,6 +137,11 @@ def _describe(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts) or "The request is not valid."
 
 
+def describe(exc: RequestValidationError) -> str:
+    """A validation error in one line, as the API's 422 says it."""
+    return _describe([dict(e) for e in exc.errors()])
+
+
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
@@ -139,6 +152,17 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # Bytes that are not JSON at all are a bad request (400); JSON of the wrong shape
+        # is what 422 is for.
+        for e in exc.errors():
+            if e.get("type") == "json_invalid":
+                why = str((e.get("ctx") or {}).get("error") or "").rstrip(".")
+                where = e.get("loc", ("body", None))[-1]
+                at = f" at character {where}" if isinstance(where, int) else ""
+                detail = f" ({why}{at})" if why else ""
+                return error_response(
+                    400, "bad_request", f"The request body is not valid JSON{detail}."
+                )
         errors = [
             {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
             for e in exc.errors()

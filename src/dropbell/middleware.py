@@ -1,4 +1,5 @@
-"""ASGI middleware: a cap on request bodies, and security headers on every response."""
+"""ASGI middleware: a cap on request bodies, and security headers on every response (a
+500 too)."""
 
 from __future__ import annotations
 
@@ -85,19 +86,25 @@ class BodyLimitMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """nosniff, a referrer policy and no framing everywhere; a CSP on HTML pages."""
+    """nosniff, a referrer policy and no framing everywhere; a CSP on HTML pages; HSTS when
+    the public URL is https. An unhandled exception gets its 500 here, with the same
+    headers (Starlette's own 500 is sent outside every middleware, bare)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
+        started = False
 
         async def with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 names = {name.lower() for name, _ in headers}
                 extra = [
@@ -105,6 +112,8 @@ class SecurityHeadersMiddleware:
                     (b"referrer-policy", b"strict-origin-when-cross-origin"),
                     (b"x-frame-options", b"DENY"),
                 ]
+                if self.hsts:
+                    extra.append((b"strict-transport-security", HSTS.encode()))
                 is_html = any(
                     n.lower() == b"content-type" and v.startswith(b"text/html") for n, v in headers
                 )
@@ -115,4 +124,41 @@ class SecurityHeadersMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        try:
+            await self.app(scope, receive, with_headers)
+        except Exception:
+            if not started:
+                await _server_error(path, with_headers)
+            raise  # still logged by the server (its 500 is not sent twice)
+
+
+HSTS = "max-age=31536000"
+_ERROR_JSON = json.dumps(
+    {"error": "Something went wrong on our side.", "code": "internal_error"}
+).encode()
+_ERROR_PAGE = (
+    b'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Something went wrong'
+    b' \xc2\xb7 dropbell</title><link rel="stylesheet" href="/static/app.css"></head><body>'
+    b"<main><h1>Something went wrong</h1><p>That is our fault, not yours. Please try again"
+    b' in a moment.</p><p><a href="/">Back to dropbell</a></p></main></body></html>'
+)
+
+
+async def _server_error(path: str, send: Send) -> None:
+    """The 500 an unhandled exception gets: the API's error shape, or a page for pages."""
+    api = path.startswith("/api/") or path in ("/healthz", "/metrics")
+    body, kind = (
+        (_ERROR_JSON, b"application/json") if api else (_ERROR_PAGE, b"text/html; charset=utf-8")
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", kind),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

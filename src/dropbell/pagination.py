@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
+from urllib.parse import quote
 
 from fastapi import Depends, Query, Request, Response
 
@@ -36,6 +37,10 @@ PageParams = Annotated[Page, Depends(page_params)]
 
 
 def set_next_link(request: Request, response: Response, last_id: int | None, more: bool) -> None:
+    """The next page's absolute URL, on ``DROPBELL_PUBLIC_URL``: never the request's
+    ``Host`` header, which anyone can forge."""
     if more and last_id is not None:
-        url = request.url.include_query_params(max_id=last_id)
-        response.headers["Link"] = f'<{url}>; rel="next"'
+        base = request.app.state.settings.public_url.rstrip("/")
+        query = request.url.include_query_params(max_id=last_id).query
+        path = quote(request.url.path)  # a tag's page: /tags/スニーカー as ASCII
+        response.headers["Link"] = f'<{base}{path}?{query}>; rel="next"'

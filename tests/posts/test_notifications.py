@@ -19,7 +19,12 @@ async def test_the_author_is_told_who_liked_and_reposted_which_post(api: Api) ->
     inbox = await api.inbox(alice)
     assert [n["type"] for n in inbox] == ["repost", "like"]
     for n in inbox:
-        assert n["account"] == {"id": bob.id, "username": "bob", "display_name": "bob"}
+        assert n["account"] == {
+            "id": bob.id,
+            "username": "bob",
+            "display_name": "bob",
+            "is_partner": False,
+        }
         assert n["post"]["id"] == p["id"]
         assert n["post"]["text"] == "look #here"
         assert n["post"]["like_count"] == 1

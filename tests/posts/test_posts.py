@@ -17,7 +17,12 @@ async def test_a_post_is_public_and_shows_its_author_tags_counts_and_link(api: A
     created = await post(api, alice, "  New colourway out Friday #Sneakers #drop_2030  ")
 
     assert created["text"] == "New colourway out Friday #Sneakers #drop_2030"
-    assert created["author"] == {"id": alice.id, "username": "alice", "display_name": "alice"}
+    assert created["author"] == {
+        "id": alice.id,
+        "username": "alice",
+        "display_name": "alice",
+        "is_partner": False,
+    }
     assert created["tags"] == ["sneakers", "drop_2030"]
     assert created["created_at"] == "2030-01-01T12:00:00Z"
     assert created["drop"] is None

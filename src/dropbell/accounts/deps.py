@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -28,11 +29,17 @@ Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 Conn = Annotated[AsyncConnection, Depends(connection_dependency, scope="function")]
 
 
+def token_time(request: Request) -> tuple[datetime, timedelta]:
+    """Now, and how long a token may sit unused (DROPBELL_TOKEN_IDLE_DAYS)."""
+    state = request.app.state
+    return state.clock.now(), timedelta(days=state.settings.token_idle_days)
+
+
 async def optional_viewer(request: Request, session: Session, credentials: Bearer) -> Viewer | None:
     """The JSON API's caller: a bearer token only (a cookie never authorises an API change)."""
     if credentials is None:
         return None
-    viewer = await viewer_for_token(session, credentials.credentials)
+    viewer = await viewer_for_token(session, credentials.credentials, *token_time(request))
     if viewer is None:
         raise errors.Unauthorized("The access token is invalid or was revoked.")
     request.state.viewer = viewer
@@ -45,11 +52,11 @@ async def current_viewer(viewer: Annotated[Viewer | None, Depends(optional_viewe
     return viewer
 
 
-async def current_caller(conn: Conn, credentials: Bearer) -> Caller:
+async def current_caller(request: Request, conn: Conn, credentials: Bearer) -> Caller:
     """The hot path's caller: a bearer token, read on the request's connection."""
     if credentials is None:
         raise errors.Unauthorized()
-    caller = await caller_for_token(conn, credentials.credentials)
+    caller = await caller_for_token(conn, credentials.credentials, *token_time(request))
     if caller is None:
         raise errors.Unauthorized("The access token is invalid or was revoked.")
     return caller
@@ -71,7 +78,7 @@ async def web_viewer(request: Request, session: Session, credentials: Bearer) ->
     token = request_token(request, credentials)
     if token is None:
         return None
-    viewer = await viewer_for_token(session, token)
+    viewer = await viewer_for_token(session, token, *token_time(request))
     if viewer is None and credentials is not None:
         raise errors.Unauthorized("The access token is invalid or was revoked.")
     request.state.viewer = viewer

@@ -1,12 +1,20 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
+from dropbell import errors
 from dropbell.accounts import service
 from dropbell.accounts.deps import CurrentViewer, Session
-from dropbell.accounts.schemas import AccountCreate, AccountOut, TokenOut, TokenRequest
+from dropbell.accounts.schemas import (
+    AccountCreate,
+    AccountOut,
+    PasswordChange,
+    RevokedOut,
+    TokenOut,
+    TokenRequest,
+)
 from dropbell.deps import AppClock
-from dropbell.ratelimit import limit
+from dropbell.ratelimit import check_login_backoff, limit, login_failed, login_succeeded
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -25,11 +33,24 @@ async def create_account(body: AccountCreate, session: Session, clock: AppClock)
 @router.post(
     "/auth/token", response_model=TokenOut, dependencies=[Depends(limit("token", by="ip"))]
 )
-async def token(body: TokenRequest, session: Session, clock: AppClock) -> TokenOut:
-    """Log in: a bearer token for this client app (`platform` decides the rollout)."""
-    access_token, account = await service.issue_token(
-        session, clock, body.username, body.password, body.platform
-    )
+async def token(
+    body: TokenRequest, request: Request, session: Session, clock: AppClock
+) -> TokenOut:
+    """Log in: a bearer token for this client app (`platform` decides the rollout).
+
+    After `DROPBELL_LOGIN_BACKOFF_AFTER` wrong passwords in a row for a username, its
+    next try must wait 1, 2, 4 … seconds (at most `DROPBELL_LOGIN_BACKOFF_MAX_SECONDS`):
+    429 `rate_limited` with `Retry-After` until then. A right password starts it over.
+    """
+    await check_login_backoff(request, body.username)
+    try:
+        access_token, account = await service.issue_token(
+            session, clock, body.username, body.password, body.platform
+        )
+    except errors.Unauthorized:
+        await login_failed(request, body.username)
+        raise
+    await login_succeeded(request, body.username)
     return TokenOut(access_token=access_token, account=service.present(account))
 
 
@@ -38,6 +59,36 @@ async def revoke(viewer: CurrentViewer, session: Session, clock: AppClock) -> di
     """Log out: the token used for this request stops working at once."""
     await service.revoke_token(session, clock, viewer.token_id)
     return {"revoked": True}
+
+
+@router.post("/auth/revoke_all", response_model=RevokedOut)
+async def revoke_all(viewer: CurrentViewer, session: Session, clock: AppClock) -> RevokedOut:
+    """Log out everywhere: every token and web session of the account stops working at
+    once (this one too), and their open event streams end."""
+    return RevokedOut(revoked=await service.revoke_all(session, clock, viewer.account.id))
+
+
+@router.post("/auth/password", response_model=RevokedOut)
+async def change_password(
+    body: PasswordChange,
+    request: Request,
+    viewer: CurrentViewer,
+    session: Session,
+    clock: AppClock,
+) -> RevokedOut:
+    """Change the password. The current one must be right (else 403 `wrong_password`,
+    counted in the log-in back-off); the new one follows the sign-up rules. Every other
+    token and web session of the account is revoked (`revoked`: how many); this one stays.
+    """
+    username = viewer.account.username
+    await check_login_backoff(request, username)
+    try:
+        revoked = await service.change_password(session, clock, viewer, body)
+    except errors.WrongPassword:
+        await login_failed(request, username)
+        raise
+    await login_succeeded(request, username)
+    return RevokedOut(revoked=revoked)
 
 
 @router.get("/accounts/me", response_model=AccountOut)

@@ -20,6 +20,12 @@ class Account(Base):
     language: Mapped[str] = mapped_column(String(2))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     is_partner: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A partner's names as they look (dropbell.confusables.name_skeletons: the display
+    # name's two, the username's), kept while it is a partner (else NULL): nobody else
+    # may take a display name that looks like them.
+    name_skeleton: Mapped[str | None] = mapped_column(String(1000), default=None, index=True)
+    name_skeleton_cased: Mapped[str | None] = mapped_column(String(1000), default=None, index=True)
+    username_skeleton: Mapped[str | None] = mapped_column(String(1000), default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     shop_domains: Mapped[list[ShopDomain]] = relationship(
@@ -51,3 +57,6 @@ class AccessToken(Base):
     platform: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # When it was last used, written at most once per TOKEN_TOUCH_SECONDS; NULL: not
+    # since it was issued (tokens from before migration 0006). Idle too long: refused.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -4,9 +4,11 @@ import re
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from dropbell.accounts import security
 from dropbell.accounts.codes import COUNTRIES, LANGUAGES
+from dropbell.types import OneLine
 
 Platform = Literal["ios", "android", "web"]
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{3,30}$")
@@ -62,15 +64,46 @@ TimeZone = Annotated[
 ]
 
 
+def _password(value: str) -> str:
+    problem = security.password_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+# 8 to 200 characters, not one of the most common passwords (and, checked where the
+# username is known, not the username).
+Password = Annotated[str, Field(min_length=8, max_length=200), AfterValidator(_password)]
+
+
 class AccountCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: Username
-    password: str = Field(min_length=8, max_length=200)
-    display_name: str | None = Field(None, min_length=1, max_length=60)
+    password: Password
+    display_name: OneLine | None = Field(None, min_length=1, max_length=60)
     country: Country
     language: Language
     timezone: TimeZone = "UTC"
+
+    @field_validator("password")
+    @classmethod
+    def _not_the_username(cls, value: str, info: ValidationInfo) -> str:
+        username = info.data.get("username")
+        if isinstance(username, str):
+            problem = security.password_problem(value, username)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
+
+
+class PasswordChange(BaseModel):
+    """Change the password: the current one, and the new one (the sign-up rules)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(max_length=200)
+    new_password: Password
 
 
 class ProfileUpdate(BaseModel):
@@ -78,7 +111,7 @@ class ProfileUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    display_name: str = Field(min_length=1, max_length=60)
+    display_name: OneLine = Field(min_length=1, max_length=60)
     country: Country
     language: Language
     timezone: TimeZone
@@ -87,7 +120,7 @@ class ProfileUpdate(BaseModel):
 class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(max_length=30)
+    username: OneLine = Field(max_length=30)
     password: str = Field(max_length=200)
     platform: Platform
 
@@ -103,6 +136,10 @@ class AccountOut(BaseModel):
     shop_domains: list[str]
 
 
+class RevokedOut(BaseModel):
+    revoked: int = Field(description="How many tokens and web sessions stopped working.")
+
+
 class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
@@ -113,3 +150,7 @@ class BrandOut(BaseModel):
     id: int
     username: str
     display_name: str
+    is_partner: bool = Field(
+        description="An approved partner brand (dropbell shows a verified mark beside it; "
+        "no display name can look like a partner's)."
+    )

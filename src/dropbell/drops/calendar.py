@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from icalendar import Alarm, Calendar, Event
 
+from dropbell import times
 from dropbell.drops.models import Drop
 
 PRODID = "-//dropbell//drop reminders//EN"
@@ -40,7 +41,7 @@ def drop_calendar(
     event.add("last-modified", drop.updated_at)
     event.add("created", drop.created_at)
     event.add("dtstart", drop.launch_at)
-    event.add("dtend", drop.launch_at + DURATION)
+    event.add("dtend", times.shifted(drop.launch_at, DURATION))  # 9999-12-31 23:59 stays in 9999
     event.add("summary", f"{drop.title} — {brand_name} drop")
     description = f"{drop.description}\n\n" if drop.description else ""
     event.add("description", f"{description}Shop the drop: {url}")
@@ -54,7 +55,7 @@ def drop_calendar(
         alarm.add("uid", f"{uid_for(drop, public_url)}-alarm")
         alarm.add("action", "DISPLAY")
         alarm.add("description", f"{drop.title} launches soon")
-        alarm.add("trigger", -timedelta(seconds=lead_seconds))
+        alarm.add("trigger", -times.seconds(lead_seconds))
         event.add_component(alarm)
     cal.add_component(event)
     return bytes(cal.to_ical())

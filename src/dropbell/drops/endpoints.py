@@ -37,6 +37,7 @@ REMIND_LIMIT = Depends(limit("remind", by="caller"))
 
 @router.post("", status_code=201, response_model=DropOut)
 async def create_drop(
+    request: Request,
     body: DropCreate,
     viewer: CurrentViewer,
     session: Session,
@@ -44,7 +45,9 @@ async def create_drop(
     settings: AppSettings,
 ) -> DropOut:
     """Announce a drop (partners only). Its announcement post and reminders are created with it."""
-    drop = await service.create_drop(session, clock, settings, viewer, body)
+    drop = await service.create_drop(
+        session, clock, settings, viewer, body, request_host=request.url.hostname
+    )
     return await service.present_one(session, clock, settings, drop, viewer)
 
 
@@ -79,6 +82,7 @@ async def get_drop(
 
 @router.patch("/{drop_id}", response_model=DropOut)
 async def update_drop(
+    request: Request,
     drop_id: IdPath,
     body: DropUpdate,
     viewer: CurrentViewer,
@@ -87,7 +91,9 @@ async def update_drop(
     settings: AppSettings,
 ) -> DropOut:
     """Edit (owning brand). A new `launch_at` reschedules and tells the subscribers."""
-    drop = await service.update_drop(session, clock, settings, viewer, drop_id, body)
+    drop = await service.update_drop(
+        session, clock, settings, viewer, drop_id, body, request_host=request.url.hostname
+    )
     return await service.present_one(session, clock, settings, drop, viewer)
 
 

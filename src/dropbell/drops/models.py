@@ -21,6 +21,9 @@ class Drop(Base):
     image_url: Mapped[str | None] = mapped_column(String(2000), default=None)
     launch_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     tag: Mapped[str] = mapped_column(String(100), unique=True)  # normalised, without '#'
+    # What the tag looks like (dropbell.confusables.skeleton): a new tag that looks like
+    # another drop's is refused. NULL only on rows the migration could not read.
+    tag_skeleton: Mapped[str | None] = mapped_column(String(1000), default=None, index=True)
     shop_url: Mapped[str] = mapped_column(String(2000))
     post_id: Mapped[int] = mapped_column(BigId, ForeignKey("posts.id"), unique=True)
     reminder_count: Mapped[int] = mapped_column(Integer, default=0)

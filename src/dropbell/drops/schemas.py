@@ -3,12 +3,15 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
 from dropbell.accounts.schemas import BrandOut
+from dropbell.confusables import mixes_scripts
 from dropbell.posts.tags import normalise_tag
 from dropbell.push.schemas import PushStats
+from dropbell.types import MultiLine, OneLine
 
 Status = Literal["scheduled", "live", "cancelled"]
 ShopSource = Literal["notification", "push", "post", "tag", "drop"]
@@ -17,7 +20,10 @@ ShopSource = Literal["notification", "push", "post", "tag", "drop"]
 def _utc(value: datetime) -> datetime:
     from datetime import UTC
 
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T22:00-05:00 is past the calendar in UTC
+        raise ValueError("a time from year 1 to 9999 in UTC") from None
 
 
 def _currency(value: str) -> str:
@@ -35,12 +41,31 @@ def _price(value: Decimal) -> Decimal:
 
 
 def _tag(value: str) -> str:
-    return normalise_tag(value)
+    tag = normalise_tag(value)
+    if mixes_scripts(tag):
+        raise ValueError(
+            "a hashtag in one script (this one mixes scripts, e.g. Latin and Cyrillic)"
+        )
+    return tag
 
 
 def _image_url(value: str) -> str:
-    if not value.startswith(("https://", "http://", "/")):
-        raise ValueError("an http(s) URL")
+    """An absolute https URL with a host of its own: never a path on dropbell (``/x``,
+    ``//host``, ``https:/x``), which every viewer's browser would fetch as them. That the
+    host is not dropbell's own is checked where the public URL is known
+    (``drops.service.check_image_url``)."""
+    if any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in value):
+        raise ValueError("an absolute https URL, without spaces or backslashes")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+        parts.port  # noqa: B018 (a bad port raises here)
+    except ValueError:
+        raise ValueError("an absolute https URL") from None
+    if parts.scheme != "https" or not value.lower().startswith("https://") or not host:
+        raise ValueError("an absolute https URL (https://…), not a path or //host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("an https URL without a user name or password")
     return value
 
 
@@ -50,33 +75,33 @@ UTCDateTimeOut = Annotated[
 LaunchAt = Annotated[AwareDatetime, AfterValidator(_utc)]
 Currency = Annotated[str, AfterValidator(_currency)]
 Price = Annotated[Decimal, AfterValidator(_price)]
-Tag = Annotated[str, Field(max_length=101), AfterValidator(_tag)]
-ImageUrl = Annotated[str, Field(max_length=2000), AfterValidator(_image_url)]
+Tag = Annotated[OneLine, Field(max_length=101), AfterValidator(_tag)]
+ImageUrl = Annotated[OneLine, Field(max_length=2000), AfterValidator(_image_url)]
 
 
 class DropCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=120)
-    description: str = Field("", max_length=5000)
+    title: OneLine = Field(min_length=1, max_length=120)
+    description: MultiLine = Field("", max_length=5000)
     price: Price | None = None
     currency: Currency | None = None
     image_url: ImageUrl | None = None
     launch_at: LaunchAt = Field(description="RFC 3339 with an offset; must be in the future.")
-    shop_url: str = Field(max_length=2000, description="https, on one of your shop domains.")
+    shop_url: OneLine = Field(max_length=2000, description="https, on one of your shop domains.")
     tag: Tag = Field(description="The drop's hashtag, without '#'.")
 
 
 class DropUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(None, min_length=1, max_length=120)
-    description: str | None = Field(None, max_length=5000)
+    title: OneLine | None = Field(None, min_length=1, max_length=120)
+    description: MultiLine | None = Field(None, max_length=5000)
     price: Price | None = None
     currency: Currency | None = None
     image_url: ImageUrl | None = None
     launch_at: LaunchAt | None = Field(None, description="A new time reschedules the drop.")
-    shop_url: str | None = Field(None, max_length=2000)
+    shop_url: OneLine | None = Field(None, max_length=2000)
     tag: Tag | None = None
 
 

@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, bindparam, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dropbell import counting, dialect, errors
+from dropbell import counting, dialect, errors, hostnames, times
 from dropbell.accounts.models import Account
 from dropbell.accounts.schemas import BrandOut
 from dropbell.accounts.service import Caller, Viewer
 from dropbell.clock import Clock
 from dropbell.config import Settings
+from dropbell.confusables import skeleton
 from dropbell.drops.models import Drop, ShopClick, drop_status
 from dropbell.drops.rollout import is_eligible
 from dropbell.drops.schemas import DropCreate, DropOut, DropUpdate
 from dropbell.pagination import Page
 from dropbell.posts.models import Post, PostTag
 from dropbell.reminders import service as reminders
+from dropbell.reminders.models import Reminder, parse_offsets
+from dropbell.types import BigId
 
 LIST_STATUSES = ("upcoming", "live", "all")
 
@@ -35,7 +38,7 @@ def check_shop_url(url: str, domains: Sequence[str]) -> str:
         parts = urlsplit(url)
         port = parts.port
         host = (parts.hostname or "").rstrip(".")
-        host = host.encode("idna").decode("ascii") if host else ""
+        host = hostnames.to_ascii(host) if host else ""
     except (ValueError, UnicodeError):
         raise errors.Invalid("shop_url is not a valid URL.") from None
     if parts.scheme != "https":
@@ -48,6 +51,41 @@ def check_shop_url(url: str, domains: Sequence[str]) -> str:
         allowed = ", ".join(domains) or "none yet"
         raise errors.Invalid(f"shop_url must be on one of your shop domains ({allowed}).")
     return urlunsplit(("https", host, parts.path or "/", parts.query, parts.fragment))
+
+
+def check_image_url(url: str, own_hosts: Sequence[str | None]) -> str:
+    """``url`` if its host is not dropbell's own (``own_hosts``: the public URL's host, the
+    request's): an image is fetched by every viewer's browser, as them, so an image on
+    dropbell itself (``/drops/7/shop``) would act for each viewer. The schema has already
+    made it an absolute https URL."""
+    try:
+        host = hostnames.to_ascii(urlsplit(url).hostname or "")
+    except (ValueError, UnicodeError):
+        raise errors.Invalid("image_url must be an https URL with a valid host name.") from None
+    for own in own_hosts:
+        try:
+            mine = hostnames.to_ascii(own) if own else None
+        except (ValueError, UnicodeError):
+            mine = own
+        if host == mine:
+            raise errors.Invalid(
+                "image_url must be on another host than dropbell's own: link an https image"
+                " on your site or CDN."
+            )
+    return url
+
+
+def _own_hosts(settings: Settings, request_host: str | None) -> list[str | None]:
+    return [urlsplit(settings.public_url).hostname, request_host]
+
+
+def check_launch_at(settings: Settings, launch_at: datetime, now: datetime) -> None:
+    """422 unless ``launch_at`` is ahead, and at most ``DROPBELL_MAX_LAUNCH_AHEAD_DAYS`` so."""
+    if launch_at <= now:
+        raise errors.Invalid("launch_at must be in the future.")
+    days = settings.max_launch_ahead_days
+    if launch_at > times.shifted(now, timedelta(days=days)):
+        raise errors.Invalid(f"launch_at must be at most {days} days from now.")
 
 
 def require_partner(viewer: Viewer) -> None:
@@ -68,6 +106,23 @@ async def _set_post_tags(session: AsyncSession, post_id: int, tags: Sequence[str
     session.add_all(PostTag(post_id=post_id, tag=tag) for tag in dict.fromkeys(tags))
 
 
+async def _check_tag(session: AsyncSession, tag: str, drop_id: int | None = None) -> str:
+    """``tag``'s skeleton, if no other drop has ``tag`` (409 ``tag_taken``) or a tag that
+    looks like it (409 ``tag_confusable``: ``\u0430urellebag`` with a Cyrillic ``\u0430``)."""
+    tag_skeleton = skeleton(tag)
+    query = select(Drop.tag).where(or_(Drop.tag == tag, Drop.tag_skeleton == tag_skeleton))
+    if drop_id is not None:
+        query = query.where(Drop.id != drop_id)
+    other = await session.scalar(query.limit(1))
+    if other == tag:
+        raise errors.TagTaken()
+    if other is not None:
+        raise errors.TagConfusable(
+            f"tag #{tag} looks like #{other}, another drop's hashtag; choose another."
+        )
+    return tag_skeleton
+
+
 async def _flush_unique_tag(session: AsyncSession) -> None:
     try:
         async with session.begin_nested():
@@ -77,16 +132,23 @@ async def _flush_unique_tag(session: AsyncSession) -> None:
 
 
 async def create_drop(
-    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, data: DropCreate
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    viewer: Viewer,
+    data: DropCreate,
+    *,
+    request_host: str | None = None,
 ) -> Drop:
-    """Announce a drop: its post, its hashtag and its reminder jobs, in one transaction."""
+    """Announce a drop: its post, its hashtag and its reminder jobs, in one transaction.
+    ``request_host``: the host the request came to (an image there is refused too)."""
     require_partner(viewer)
     now = clock.now()
-    if data.launch_at <= now:
-        raise errors.Invalid("launch_at must be in the future.")
+    check_launch_at(settings, data.launch_at, now)
     shop_url = check_shop_url(data.shop_url, [d.domain for d in viewer.account.shop_domains])
-    if await session.scalar(select(Drop.id).where(Drop.tag == data.tag)) is not None:
-        raise errors.TagTaken()
+    if data.image_url is not None:
+        check_image_url(data.image_url, _own_hosts(settings, request_host))
+    tag_skeleton = await _check_tag(session, data.tag)
     post = Post(author_id=viewer.account.id, text="", created_at=now)
     session.add(post)
     await session.flush()
@@ -99,6 +161,7 @@ async def create_drop(
         image_url=data.image_url,
         launch_at=data.launch_at,
         tag=data.tag,
+        tag_skeleton=tag_skeleton,
         shop_url=shop_url,
         post_id=post.id,
         reminder_count=0,
@@ -144,8 +207,11 @@ async def update_drop(
     viewer: Viewer,
     drop_id: int,
     data: DropUpdate,
+    *,
+    request_host: str | None = None,
 ) -> Drop:
-    """Edit a drop; a new ``launch_at`` reschedules it (notices move, subscribers are told)."""
+    """Edit a drop; a new ``launch_at`` reschedules it (notices move, subscribers are told).
+    An ``image_url`` it already has is kept as it is (the edit form sends it back)."""
     drop = await owned_drop(session, viewer, drop_id, for_update=True)
     now = clock.now()
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
@@ -159,22 +225,19 @@ async def update_drop(
     if new_launch is not None and new_launch != drop.launch_at:
         if status == "live":
             raise errors.DropLive("A drop that has launched cannot be rescheduled.")
-        if new_launch <= now:
-            raise errors.Invalid("launch_at must be in the future.")
+        check_launch_at(settings, new_launch, now)
     else:
         new_launch = None
     if "shop_url" in changes:
         changes["shop_url"] = check_shop_url(
             changes["shop_url"], [d.domain for d in viewer.account.shop_domains]
         )
+    if changes.get("image_url") is not None and changes["image_url"] != drop.image_url:
+        check_image_url(changes["image_url"], _own_hosts(settings, request_host))
     if changes.get("price") is not None:
         changes["price"] = str(changes["price"])
     if "tag" in changes and changes["tag"] != drop.tag:
-        taken = await session.scalar(
-            select(Drop.id).where(Drop.tag == changes["tag"], Drop.id != drop.id)
-        )
-        if taken is not None:
-            raise errors.TagTaken()
+        changes["tag_skeleton"] = await _check_tag(session, changes["tag"], drop.id)
     for field, value in changes.items():
         setattr(drop, field, value)
     drop.updated_at = now
@@ -263,7 +326,9 @@ async def present(
         return []
     brand_ids = {d.brand_id for d in drops}
     brands = {
-        a.id: BrandOut(id=a.id, username=a.username, display_name=a.display_name)
+        a.id: BrandOut(
+            id=a.id, username=a.username, display_name=a.display_name, is_partner=a.is_partner
+        )
         for a in await session.scalars(select(Account).where(Account.id.in_(brand_ids)))
     }
     reminded = (
@@ -277,6 +342,57 @@ async def present(
         _drop_out(settings, now, drop, brands[drop.brand_id], eligible, reminded.get(drop.id))
         for drop in drops
     ]
+
+
+# The drops of an inbox page, their brands and the viewer's open reminders on them, in
+# one statement built once (an inbox page used to take three round trips for them).
+_SHOWN = (
+    select(Drop, Account.username, Account.display_name, Account.is_partner, Reminder.offsets)
+    .join(Account, Account.id == Drop.brand_id)
+    .outerjoin(
+        Reminder,
+        and_(
+            Reminder.drop_id == Drop.id,
+            Reminder.account_id == bindparam("viewer_id", type_=BigId),
+            Reminder.ended_at.is_(None),
+        ),
+    )
+    .where(Drop.id.in_(bindparam("drop_ids", expanding=True)))
+)
+
+
+async def present_ids(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    drop_ids: Collection[int],
+    viewer: Viewer | None,
+) -> dict[int, DropOut]:
+    """The drops ``drop_ids`` as the viewer sees them, by id: one query (``present``
+    shows drops already loaded)."""
+    if not drop_ids:
+        return {}
+    params = {"viewer_id": viewer.account.id if viewer else 0, "drop_ids": list(drop_ids)}
+    eligible = is_eligible(settings, viewer)
+    now = clock.now()
+    return {
+        drop.id: _drop_out(
+            settings,
+            now,
+            drop,
+            BrandOut(
+                id=drop.brand_id,
+                username=username,
+                display_name=display_name,
+                is_partner=is_partner,
+            ),
+            eligible,
+            parse_offsets(offsets) if offsets is not None else None,
+        )
+        for drop, username, display_name, is_partner, offsets in await session.execute(
+            _SHOWN, params
+        )
+    }
 
 
 def _drop_out(
@@ -325,7 +441,10 @@ def present_toggled(
     :func:`present_one` shows, from the row the toggle read (no further query)."""
     drop = toggled.drop
     brand = BrandOut(
-        id=drop.brand_id, username=drop.brand_username, display_name=drop.brand_display_name
+        id=drop.brand_id,
+        username=drop.brand_username,
+        display_name=drop.brand_display_name,
+        is_partner=drop.brand_is_partner,
     )
     return _drop_out(
         settings,

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 
 from dropbell import errors
-from dropbell.accounts.deps import Bearer, request_token
+from dropbell.accounts.deps import Bearer, request_token, token_time
 from dropbell.accounts.service import viewer_for_token
 from dropbell.db import transaction
 from dropbell.live.hub import Hub
+from dropbell.types import MAX_ID
 
 
 def hub_of(request: Request) -> Hub:
@@ -37,7 +38,8 @@ async def stream_notifications(
     `notification` events carry a Notification (as the list returns it) with
     `id:` = its id; `unread_count` events carry `{count}`. A comment line is sent
     every 15 s to keep the connection open. Reconnect with `Last-Event-ID` to
-    get what was missed first. Authenticated by bearer token or the web session; the
+    get what was missed first (a `Last-Event-ID` that is not a notification id is
+    ignored: the stream starts from now). Authenticated by bearer token or the web session; the
     stream ends when that token is revoked (log out). At most
     `DROPBELL_MAX_STREAMS_PER_ACCOUNT` streams per account and process, then 429.
     """
@@ -46,7 +48,7 @@ async def stream_notifications(
     resume = _parse_last_id(last_event_id or request.query_params.get("last_event_id"))
     # No request-long session: an open stream must not hold a database connection.
     async with transaction(hub.sessionmaker) as session:
-        viewer = await viewer_for_token(session, token) if token else None
+        viewer = await viewer_for_token(session, token, *token_time(request)) if token else None
         if viewer is None:
             raise errors.Unauthorized()
         sub = hub.subscribe(viewer)
@@ -63,9 +65,11 @@ async def stream_notifications(
 
 
 def _parse_last_id(value: str | None) -> int | None:
-    if value is None or not value.strip():
+    """The id to resume after, or None (stream from now) for anything that is not an id
+    (``abc``, ``-1``, past 64 bits): a browser resends whatever it was last sent, so a bad
+    one must never lock its reconnections out."""
+    text = (value or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
         return None
-    try:
-        return max(0, int(value.strip()))
-    except ValueError:
-        raise errors.Invalid("Last-Event-ID must be a notification id.") from None
+    last_id = int(text)
+    return last_id if last_id <= MAX_ID else None

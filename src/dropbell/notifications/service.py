@@ -24,7 +24,6 @@ from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.drops import service as drops
-from dropbell.drops.models import Drop
 from dropbell.live import publish
 from dropbell.notifications.audience import covers
 from dropbell.notifications.models import DROP_TYPES, DropOpen, NoticeRead, Notification
@@ -286,14 +285,16 @@ async def present(
     """
     rows = [item.row for item in items]
     drop_ids = {n.drop_id for n in rows if n.drop_id is not None}
-    drop_rows = (
-        list(await session.scalars(select(Drop).where(Drop.id.in_(drop_ids)))) if drop_ids else []
-    )
-    shown = {d.id: d for d in await drops.present(session, clock, settings, drop_rows, viewer)}
+    shown = await drops.present_ids(session, clock, settings, drop_ids, viewer)
     actor_ids = {n.actor_id for n in rows if n.actor_id is not None}
     actors = (
         {
-            a.id: BrandOut(id=a.id, username=a.username, display_name=a.display_name)
+            a.id: BrandOut(
+                id=a.id,
+                username=a.username,
+                display_name=a.display_name,
+                is_partner=a.is_partner,
+            )
             for a in await session.scalars(select(Account).where(Account.id.in_(actor_ids)))
         }
         if actor_ids

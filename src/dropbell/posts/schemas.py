@@ -6,14 +6,16 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from dropbell.accounts.schemas import BrandOut
 from dropbell.drops.schemas import DropOut, UTCDateTimeOut
+from dropbell.types import control_problem
 
 MAX_POST_LENGTH = 500
 
 
 def _post_text(value: str) -> str:
     value = value.strip()
-    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
-        raise ValueError("control characters are not allowed")
+    problem = control_problem(value, multiline=True)
+    if problem is not None:
+        raise ValueError(problem)
     if not value:
         raise ValueError("a post needs some text")
     if len(value) > MAX_POST_LENGTH:

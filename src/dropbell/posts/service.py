@@ -569,7 +569,9 @@ async def present(
 
     def author(post: Post) -> BrandOut:
         a = post.author
-        return BrandOut(id=a.id, username=a.username, display_name=a.display_name)
+        return BrandOut(
+            id=a.id, username=a.username, display_name=a.display_name, is_partner=a.is_partner
+        )
 
     def render(post: Post) -> PostOut:
         return PostOut(

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import idna
+
+from dropbell.confusables import ZWJ, ZWNJ, is_invisible
+
 MAX_TAG_LENGTH = 100
 # Unicode letters, digits (and the marks that join letters in many scripts) and '_'.
 _TAG_BODY = r"[^\W][\w\u0300-\u036f\u0900-\u0dff\u0e00-\u0eff\u200c\u200d]*"
@@ -19,7 +23,20 @@ def normalise_tag(raw: str) -> str:
         raise ValueError("a hashtag is letters, digits and _ (no spaces or punctuation)")
     if tag.isdigit():
         raise ValueError("a hashtag needs at least one letter")
+    if any(is_invisible(ch) and not _joins(tag, i) for i, ch in enumerate(tag)):
+        raise ValueError("a hashtag cannot contain invisible characters")
     return tag
+
+
+def _joins(tag: str, pos: int) -> bool:
+    """A zero-width (non-)joiner where a script needs it (after a virama, or between
+    joining Arabic letters): the CONTEXTJ rules of IDNA2008 (RFC 5892 Appendix A)."""
+    if tag[pos] not in (ZWJ, ZWNJ):
+        return False
+    try:
+        return idna.core.valid_contextj(tag, pos)
+    except (ValueError, idna.IDNAError):
+        return False
 
 
 def parse_tags(text: str) -> list[str]:

@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import BaseModel, Field, field_validator
 
 from dropbell.push.keys import b64url_decode
+from dropbell.types import OneLine
 
 # The notification types a subscription may ask to be pushed, and the defaults.
 DROP_ALERTS = ("drop_soon", "drop_live", "drop_rescheduled", "drop_cancelled", "drop_announced")
@@ -48,7 +49,7 @@ class SubscriptionKeys(BaseModel):
 
 
 class SubscriptionIn(BaseModel):
-    endpoint: str = Field(min_length=1, max_length=2000, description="The push service URL.")
+    endpoint: OneLine = Field(min_length=1, max_length=2000, description="The push service URL.")
     keys: SubscriptionKeys
 
 

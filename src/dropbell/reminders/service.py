@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from dropbell import errors
+from dropbell import errors, times
 from dropbell.accounts.models import Account
 from dropbell.accounts.service import Caller
 from dropbell.clock import Clock
@@ -50,9 +50,10 @@ from dropbell.types import BigId
 @dataclass(frozen=True)
 class Toggled:
     """What Remind me (or its undo) left: the drop (a row with the drop's columns and its
-    brand's ``brand_username`` and ``brand_display_name``), whether the caller now has a
-    reminder on it, whether a reminder row really changed, the drop's reminder count as
-    this unit of work sees it afterwards, and the leads the caller now has chosen."""
+    brand's ``brand_username``, ``brand_display_name`` and ``brand_is_partner``), whether
+    the caller now has a reminder on it, whether a reminder row really changed, the drop's
+    reminder count as this unit of work sees it afterwards, and the leads the caller now
+    has chosen."""
 
     drop: Row[Any]
     reminded: bool
@@ -83,6 +84,7 @@ _HEAD = (
         _drops,
         _accounts.c.username.label("brand_username"),
         _accounts.c.display_name.label("brand_display_name"),
+        _accounts.c.is_partner.label("brand_is_partner"),
         select(_reminders.c.offsets).where(_OPEN).scalar_subquery().label("was_offsets"),
     )
     .join_from(_drops, _accounts, _accounts.c.id == _drops.c.brand_id)
@@ -322,7 +324,7 @@ async def schedule_launch(
     """Queue a notice for each lead a shopper may choose whose moment is still ahead, and
     the launch notice. (A lead nobody chose is released to nobody: one row, no cost.)"""
     for lead in sorted(settings.allowed_offsets, reverse=True):
-        due_at = drop.launch_at - timedelta(seconds=lead)
+        due_at = times.before(drop.launch_at, lead)  # clamped: a huge lead never overflows
         if due_at > now:
             session.add(_job(drop, SOON, due_at, now, lead))
     session.add(_job(drop, LIVE, drop.launch_at, now))

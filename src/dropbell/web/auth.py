@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from dropbell import errors
+from dropbell import errors, ratelimit
 from dropbell.accounts import service as accounts
 from dropbell.accounts.codes import COUNTRIES, LANGUAGES
-from dropbell.accounts.schemas import AccountCreate, ProfileUpdate
+from dropbell.accounts.schemas import AccountCreate, PasswordChange, ProfileUpdate
+from dropbell.types import control_problem
 from dropbell.web import locale, views
 from dropbell.web.context import Ctx, GuestCtx
 from dropbell.web.forms import Form, text_values, validate
@@ -50,8 +51,15 @@ async def signup(_csrf: CsrfChecked, ctx: GuestCtx) -> Response:
     form = Form(values=text_values(data, SIGNUP_FIELDS))
     body = {k: v for k, v in form.values.items() if v or k != "display_name"}
     body["password"] = str(data.get("password") or "")
-    account = validate(AccountCreate, body, form)
     next_url = safe_next(str(data.get("next") or ""))
+    status_code, headers = 422, None
+    try:  # the API's count per client address
+        await ratelimit.check(request, "signup", ratelimit.client_ip(request))
+    except errors.RateLimited as exc:
+        form.errors[""] = exc.detail
+        status_code, headers, account = exc.status, exc.headers, None
+    else:
+        account = validate(AccountCreate, body, form)
     if account is not None:
         try:
             platform = platform_from_user_agent(request.headers.get("user-agent"))
@@ -64,7 +72,10 @@ async def signup(_csrf: CsrfChecked, ctx: GuestCtx) -> Response:
             return response
     form.values.pop("password", None)
     return ctx.render(
-        "signup.html", {"form": form, "next": next_url, **_choices()}, status_code=422
+        "signup.html",
+        {"form": form, "next": next_url, **_choices()},
+        status_code=status_code,
+        headers=headers,
     )
 
 
@@ -83,6 +94,20 @@ async def login(_csrf: CsrfChecked, ctx: GuestCtx) -> Response:
     password = str(data.get("password") or "")
     next_url = safe_next(str(data.get("next") or ""))
     form = Form(values={"username": username})
+    problem = control_problem(username)
+    if problem is not None:  # a NUL would reach the database (the API's 422)
+        form.values["username"] = ""
+        form.errors["username"] = problem[:1].upper() + problem[1:] + "."
+        return ctx.render("login.html", {"form": form, "next": next_url}, status_code=422)
+    try:
+        # The API's limits: per client address, and the back-off per username.
+        await ratelimit.check(request, "token", ratelimit.client_ip(request))
+        await ratelimit.check_login_backoff(request, username[:30])
+    except errors.RateLimited as exc:
+        form.errors[""] = exc.detail
+        return ctx.render(
+            "login.html", {"form": form, "next": next_url}, status_code=429, headers=exc.headers
+        )
     try:
         token, _ = await accounts.issue_token(
             ctx.session,
@@ -92,8 +117,10 @@ async def login(_csrf: CsrfChecked, ctx: GuestCtx) -> Response:
             platform_from_user_agent(request.headers.get("user-agent")),
         )
     except errors.Unauthorized as exc:
+        await ratelimit.login_failed(request, username[:30])
         form.errors[""] = exc.detail
         return ctx.render("login.html", {"form": form, "next": next_url}, status_code=401)
+    await ratelimit.login_succeeded(request, username[:30])
     response = RedirectResponse(next_url, status_code=303)
     log_in(request, response, ctx.settings, token)
     return response
@@ -108,8 +135,67 @@ async def logout(_csrf: CsrfChecked, ctx: Ctx) -> RedirectResponse:
     return response
 
 
+@router.post("/logout_everywhere")
+async def logout_everywhere(_csrf: CsrfChecked, ctx: Ctx) -> RedirectResponse:
+    """Every session and token of the account stops working, this browser's too."""
+    if ctx.viewer is not None:
+        await accounts.revoke_all(ctx.session, ctx.clock, ctx.viewer.account.id)
+    response = RedirectResponse("/", status_code=303)
+    log_out(response, ctx.settings)
+    return response
+
+
+@router.post("/settings/password", response_class=HTMLResponse)
+async def change_password(_csrf: CsrfChecked, ctx: Ctx) -> Response:
+    """The profile page's password form; the account's other sessions are logged out."""
+    me = ctx.need()
+    request = ctx.request
+    data = await request.form()
+    pw_form = Form(values={"current_password": "", "new_password": ""})
+    body = {k: str(data.get(k) or "") for k in ("current_password", "new_password")}
+    status_code, headers = 422, None
+    change = validate(PasswordChange, body, pw_form)
+    if change is not None:
+        try:
+            await ratelimit.check_login_backoff(request, me.account.username)
+            await accounts.change_password(ctx.session, ctx.clock, me, change)
+        except errors.WrongPassword as exc:
+            await ratelimit.login_failed(request, me.account.username)
+            pw_form.errors["current_password"] = exc.detail
+            status_code = exc.status
+        except errors.RateLimited as exc:
+            pw_form.errors[""] = exc.detail
+            status_code, headers = exc.status, exc.headers
+        except errors.AppError as exc:
+            pw_form.add_error(exc)
+            status_code = exc.status
+        else:
+            await ratelimit.login_succeeded(request, me.account.username)
+            return RedirectResponse("/settings?password_changed=1", status_code=303)
+    account = me.account
+    form = Form(
+        values={
+            "display_name": account.display_name,
+            "country": account.country,
+            "language": account.language,
+            "timezone": account.timezone,
+            "platform": me.platform,
+        }
+    )
+    return await ctx.page(
+        "settings.html",
+        {"form": form, "pw_form": pw_form, "saved": False, **_choices()},
+        status_code=status_code,
+        headers=headers,
+    )
+
+
 @router.get("/settings", response_class=HTMLResponse)
-async def settings_page(ctx: Ctx, saved: Annotated[bool, Query()] = False) -> HTMLResponse:
+async def settings_page(
+    ctx: Ctx,
+    saved: Annotated[bool, Query()] = False,
+    password_changed: Annotated[bool, Query()] = False,
+) -> HTMLResponse:
     me = ctx.need()
     account = me.account
     form = Form(
@@ -121,7 +207,16 @@ async def settings_page(ctx: Ctx, saved: Annotated[bool, Query()] = False) -> HT
             "platform": me.platform,
         }
     )
-    return await ctx.page("settings.html", {"form": form, "saved": saved, **_choices()})
+    return await ctx.page(
+        "settings.html",
+        {
+            "form": form,
+            "pw_form": Form(),
+            "saved": saved,
+            "password_changed": password_changed,
+            **_choices(),
+        },
+    )
 
 
 @router.post("/settings", response_class=HTMLResponse)
@@ -133,9 +228,15 @@ async def save_settings(_csrf: CsrfChecked, ctx: Ctx) -> Response:
     if platform not in dict(PLATFORMS):
         form.errors["platform"] = "Choose one of the apps."
     if profile is not None and form.ok:
-        await accounts.update_profile(ctx.session, me, profile)
-        await accounts.set_platform(ctx.session, me, platform)
-        return RedirectResponse("/settings?saved=1", status_code=303)
+        try:  # a display name that looks like a partner's is refused (422)
+            await accounts.update_profile(ctx.session, me, profile)
+        except errors.Invalid as exc:
+            form.add_error(exc)
+        else:
+            await accounts.set_platform(ctx.session, me, platform)
+            return RedirectResponse("/settings?saved=1", status_code=303)
     return ctx.render(
-        "settings.html", {"form": form, "saved": False, **_choices()}, status_code=422
+        "settings.html",
+        {"form": form, "pw_form": Form(), "saved": False, **_choices()},
+        status_code=422,
     )

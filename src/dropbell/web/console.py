@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dropbell import errors
 from dropbell.drops.schemas import DropCreate, DropUpdate
+from dropbell.types import IdPath
 from dropbell.web import views
 from dropbell.web.context import Ctx, PageContext
 from dropbell.web.forms import DROP_FIELDS, Form, drop_data, text_values, validate
@@ -51,7 +52,14 @@ async def create_drop(_csrf: CsrfChecked, ctx: Ctx) -> Response:
     data = validate(DropCreate, drop_data(form.values, me.account.timezone, form), form)
     if data is not None and form.ok:
         try:
-            drop_id = await views.create_drop(ctx.session, ctx.clock, ctx.settings, me, data)
+            drop_id = await views.create_drop(
+                ctx.session,
+                ctx.clock,
+                ctx.settings,
+                me,
+                data,
+                request_host=ctx.request.url.hostname,
+            )
         except errors.AppError as exc:
             if exc.status in (401, 403):
                 raise
@@ -63,14 +71,14 @@ async def create_drop(_csrf: CsrfChecked, ctx: Ctx) -> Response:
 
 @router.get("/drops/{drop_id}", response_class=HTMLResponse)
 async def drop_stats(
-    drop_id: int, ctx: Ctx, notice: Annotated[str | None, Query()] = None
+    drop_id: IdPath, ctx: Ctx, notice: Annotated[str | None, Query()] = None
 ) -> HTMLResponse:
     page = await views.console_drop(ctx.session, ctx.clock, ctx.settings, ctx.need(), drop_id)
     return await ctx.page("console/drop.html", {"page": page, "notice": NOTICES.get(notice or "")})
 
 
 @router.get("/drops/{drop_id}/edit", response_class=HTMLResponse)
-async def edit_drop(drop_id: int, ctx: Ctx) -> HTMLResponse:
+async def edit_drop(drop_id: IdPath, ctx: Ctx) -> HTMLResponse:
     me = ctx.need()
     drop = await views.owned_drop(ctx.session, ctx.clock, ctx.settings, me, drop_id)
     tz = me.account.timezone
@@ -88,7 +96,7 @@ async def edit_drop(drop_id: int, ctx: Ctx) -> HTMLResponse:
 
 
 @router.post("/drops/{drop_id}/edit", response_class=HTMLResponse)
-async def update_drop(drop_id: int, _csrf: CsrfChecked, ctx: Ctx) -> Response:
+async def update_drop(drop_id: IdPath, _csrf: CsrfChecked, ctx: Ctx) -> Response:
     me = ctx.need()
     raw = await ctx.request.form()
     form = Form(values=text_values(raw, DROP_FIELDS))
@@ -97,7 +105,15 @@ async def update_drop(drop_id: int, _csrf: CsrfChecked, ctx: Ctx) -> Response:
     data = validate(DropUpdate, body, form)
     if data is not None and form.ok:
         try:
-            await views.update_drop(ctx.session, ctx.clock, ctx.settings, me, drop_id, data)
+            await views.update_drop(
+                ctx.session,
+                ctx.clock,
+                ctx.settings,
+                me,
+                drop_id,
+                data,
+                request_host=ctx.request.url.hostname,
+            )
         except errors.AppError as exc:
             if exc.status in (401, 403, 404):
                 raise
@@ -110,6 +126,6 @@ async def update_drop(drop_id: int, _csrf: CsrfChecked, ctx: Ctx) -> Response:
 
 
 @router.post("/drops/{drop_id}/cancel")
-async def cancel_drop(drop_id: int, _csrf: CsrfChecked, ctx: Ctx) -> RedirectResponse:
+async def cancel_drop(drop_id: IdPath, _csrf: CsrfChecked, ctx: Ctx) -> RedirectResponse:
     await views.cancel_drop(ctx.session, ctx.clock, ctx.need(), drop_id)
     return RedirectResponse(f"/console/drops/{drop_id}?notice=cancelled", status_code=303)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from dropbell import counting, errors, ratelimit
 from dropbell.posts.schemas import PostCreate, PostOut
 from dropbell.posts.service import PostAction
+from dropbell.types import MAX_ID, IdPath
 from dropbell.web import views
 from dropbell.web.context import Ctx, PageContext
 from dropbell.web.forms import Form as FormState
@@ -21,7 +22,6 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 Variant = Literal["card", "page"]
 Source = Literal["post", "tag", "drop", "notification", "push"]
-MAX_ID = 2**63 - 1
 
 
 def safe_next(value: str | None, default: str = "/") -> str:
@@ -41,7 +41,7 @@ async def home(
 
 @router.get("/drops/{drop_id}", response_class=HTMLResponse)
 async def drop_page(
-    drop_id: int,
+    drop_id: IdPath,
     ctx: Ctx,
     via: Annotated[Source, Query()] = "drop",
     source: Annotated[Source | None, Query(description="Where the visit came from.")] = None,
@@ -56,7 +56,7 @@ async def drop_page(
 
 @router.get("/drops/{drop_id}/card", response_class=HTMLResponse)
 async def drop_card(
-    drop_id: int,
+    drop_id: IdPath,
     ctx: Ctx,
     variant: Annotated[Variant, Query()] = "card",
     source: Annotated[Source, Query()] = "post",
@@ -71,7 +71,7 @@ async def drop_card(
 
 @router.post("/drops/{drop_id}/{action}", response_class=HTMLResponse)
 async def remind(
-    drop_id: int,
+    drop_id: IdPath,
     action: Literal["remind", "unremind"],
     _csrf: CsrfChecked,
     ctx: Ctx,
@@ -105,14 +105,14 @@ async def reminders_page(ctx: Ctx) -> HTMLResponse:
 
 @router.get("/notifications", response_class=HTMLResponse)
 async def notifications_page(
-    ctx: Ctx, max_id: Annotated[int | None, Query(ge=1)] = None
+    ctx: Ctx, max_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
 ) -> HTMLResponse:
     inbox = await views.inbox(ctx.session, ctx.clock, ctx.settings, ctx.need(), max_id)
     return await ctx.page("notifications.html", {"inbox": inbox})
 
 
 @router.get("/notifications/{notification_id}/row", response_class=HTMLResponse)
-async def notification_row(notification_id: int, ctx: Ctx) -> HTMLResponse:
+async def notification_row(notification_id: IdPath, ctx: Ctx) -> HTMLResponse:
     """One notification, for the live list."""
     me = ctx.need()
     item = await views.one_notification(ctx.session, ctx.clock, ctx.settings, me, notification_id)
@@ -120,7 +120,9 @@ async def notification_row(notification_id: int, ctx: Ctx) -> HTMLResponse:
 
 
 @router.post("/notifications/{notification_id}/open")
-async def open_notification(notification_id: int, _csrf: CsrfChecked, ctx: Ctx) -> RedirectResponse:
+async def open_notification(
+    notification_id: IdPath, _csrf: CsrfChecked, ctx: Ctx
+) -> RedirectResponse:
     """Opening a notification marks it read and opens its drop."""
     target = await views.open_notification(ctx.session, ctx.clock, ctx.need(), notification_id)
     return RedirectResponse(target, status_code=303)

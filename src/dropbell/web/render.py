@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from dropbell import times
 from dropbell.accounts.service import Viewer
 from dropbell.config import Settings
 from dropbell.drops.schemas import DropOut
@@ -39,7 +40,7 @@ def zone(name: str | None) -> ZoneInfo:
 
 def local_time(value: datetime, tz: str | None, fmt: str = "long") -> str:
     """A UTC time as the viewer reads it: "Fri 12 Dec, 10:00 AM EST"."""
-    when = value.astimezone(zone(tz))
+    when = times.in_zone(value, zone(tz))
     clock = when.strftime("%I:%M %p").lstrip("0")
     abbr = when.strftime("%Z")
     if fmt == "time":
@@ -53,7 +54,7 @@ def input_time(value: datetime | None, tz: str | None) -> str:
     """The value of a ``datetime-local`` input, in the viewer's zone."""
     if value is None:
         return ""
-    return value.astimezone(zone(tz)).strftime("%Y-%m-%dT%H:%M")
+    return times.in_zone(value, zone(tz)).strftime("%Y-%m-%dT%H:%M")
 
 
 def iso(value: datetime) -> str:
@@ -149,7 +150,7 @@ def lead_choices(drop: DropOut, now: datetime, default_lead: int) -> list[LeadCh
     chosen = set(drop.reminder_offsets if drop.reminder_offsets is not None else [default_lead])
     choices = []
     for lead in menu:
-        passed = drop.launch_at - timedelta(seconds=lead) <= now
+        passed = times.before(drop.launch_at, lead) <= now
         checked = lead in chosen and (drop.reminded or not passed)
         choices.append(LeadChoice(lead, f"{lead_text(lead)} before", checked, passed))
     return choices

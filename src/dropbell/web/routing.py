@@ -7,11 +7,13 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dropbell import errors
+from dropbell.errors import describe
 from dropbell.web.render import render
 
 FRAGMENT_HEADER = "X-Fragment"
@@ -37,6 +39,17 @@ class PageRoute(APIRoute):
                     raise errors.Unauthorized("Log in first.") from None
                 back = quote(request.url.path, safe="/")
                 return RedirectResponse(f"/login?next={back}", status_code=303)
+            except RequestValidationError as exc:
+                # A path that names nothing that can exist (an id past 64 bits, 0) is a
+                # page that is not there; other bad input (a query past the id bounds,
+                # a control character) is a 422 page that says what was wrong.
+                if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+                    failure: errors.AppError = errors.NotFound()
+                else:
+                    failure = errors.Invalid(describe(exc))
+                if wants_fragment(request):
+                    raise failure from None
+                return error_page(request, failure.status, failure.detail, failure.code)
             except errors.AppError as exc:
                 if wants_fragment(request):
                     raise

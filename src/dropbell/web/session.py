@@ -2,15 +2,19 @@
 
 - The session cookie holds an access token (an ``AccessToken`` row, as the API's
   bearer tokens are), HttpOnly, SameSite=Lax; logging out revokes it.
-- Every form and every fetch() that changes something carries a CSRF token:
-  the value of the ``dropbell_csrf`` cookie, sent back in the ``csrf_token``
-  field or the ``X-CSRF-Token`` header (double-submit; a new value at log-in).
-  Requests a browser marks as cross-site (``Sec-Fetch-Site``) or whose
-  ``Origin`` is another site are refused as well.
+- Every form and every fetch() that changes something carries a CSRF token, sent
+  back in the ``csrf_token`` field or the ``X-CSRF-Token`` header. With a session it
+  is tied to it: an HMAC of the session's own (secret, HttpOnly) token, so a token
+  from another session, or from before log-in, is refused. Before log-in (the log-in
+  and sign-up forms) it is the ``dropbell_csrf`` cookie's random value (double-submit).
+  Requests a browser marks as cross-site (``Sec-Fetch-Site``), or whose ``Origin`` is
+  another site or ``null`` (sandboxed frames, ``data:`` pages), are refused as well.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -41,11 +45,24 @@ def platform_from_user_agent(user_agent: str | None) -> str:
     return "web"
 
 
+def session_csrf(session_token: str) -> str:
+    """The CSRF token of the web session ``session_token``: an HMAC keyed by its secret."""
+    return hmac.new(session_token.encode(), b"dropbell-csrf", hashlib.sha256).hexdigest()
+
+
+def _expected_csrf(request: Request) -> str | None:
+    """The CSRF token this request must carry: its session's, else the cookie's."""
+    session_token = request.cookies.get(SESSION_COOKIE)
+    if session_token:
+        return session_csrf(session_token)
+    return request.cookies.get(CSRF_COOKIE) or None
+
+
 def csrf_token(request: Request) -> str:
     """This browser's CSRF token (made on first use, set as a cookie by :func:`remember_csrf`)."""
     token: str | None = getattr(request.state, "csrf_token", None)
     if token is None:
-        token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+        token = _expected_csrf(request) or secrets.token_urlsafe(24)
         request.state.csrf_token = token
     return token
 
@@ -68,7 +85,9 @@ def _same_site(request: Request) -> bool:
     if site is not None and site not in ("same-origin", "none"):
         return False
     origin = request.headers.get("origin")
-    if origin and origin != "null":
+    if origin is not None:
+        if origin.strip().lower() == "null":  # an opaque origin: never same-site
+            return False
         host = request.headers.get("host", "")
         if urlsplit(origin).netloc != host:
             return False
@@ -77,7 +96,7 @@ def _same_site(request: Request) -> bool:
 
 async def check_csrf(request: Request) -> None:
     """A dependency for every page route that changes something (POST)."""
-    expected = request.cookies.get(CSRF_COOKIE)
+    expected = _expected_csrf(request)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None:
         form = await request.form()
@@ -93,7 +112,7 @@ CsrfChecked = Annotated[None, Depends(check_csrf)]
 
 
 def log_in(request: Request, response: Response, settings: Settings, token: str) -> None:
-    """Hold the new session's token in the cookie, and start a fresh CSRF token with it."""
+    """Hold the new session's token in the cookie, and the CSRF token tied to it."""
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -103,7 +122,7 @@ def log_in(request: Request, response: Response, settings: Settings, token: str)
         secure=settings.secure_cookies,
         path="/",
     )
-    request.state.csrf_token = secrets.token_urlsafe(24)
+    request.state.csrf_token = session_csrf(token)
     remember_csrf(request, response, settings)
 
 

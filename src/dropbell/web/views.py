@@ -346,11 +346,20 @@ async def owned_drop(
 
 
 async def create_drop(
-    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, data: DropCreate
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    viewer: Viewer,
+    data: DropCreate,
+    *,
+    request_host: str | None = None,
 ) -> int:
     """Announce a drop. On an error nothing of it stays (the form is shown again)."""
     async with session.begin_nested():
-        return (await drops.create_drop(session, clock, settings, viewer, data)).id
+        drop = await drops.create_drop(
+            session, clock, settings, viewer, data, request_host=request_host
+        )
+        return drop.id
 
 
 async def update_drop(
@@ -360,10 +369,15 @@ async def update_drop(
     viewer: Viewer,
     drop_id: int,
     data: DropUpdate,
+    *,
+    request_host: str | None = None,
 ) -> int:
     """Edit or reschedule. On an error nothing changes (the form is shown again)."""
     async with session.begin_nested():
-        return (await drops.update_drop(session, clock, settings, viewer, drop_id, data)).id
+        drop = await drops.update_drop(
+            session, clock, settings, viewer, drop_id, data, request_host=request_host
+        )
+        return drop.id
 
 
 async def cancel_drop(session: AsyncSession, clock: Clock, viewer: Viewer, drop_id: int) -> int:
