@@ -26,6 +26,7 @@ from dropbell.clock import FakeClock
 from dropbell.config import Settings
 from dropbell.db import Base, make_engine
 from dropbell.migrate import upgrade
+from dropbell.notifications import service as notifications
 from dropbell.reminders.scheduler import Scheduler
 from tests.helpers import Api
 
@@ -148,6 +149,26 @@ def settings(database_url: str) -> Settings:
         remind_new_drops_per_minute=0,
         metrics_token="metrics-test-token",
     )
+
+
+# How an inbox finds the notices a shopper sees (notifications.service.list_for): joining
+# their reminders to the drops' notices; walking the newest notices (what a shopper with
+# hundreds of reminders gets, here from the first reminder); and a walk too short to fill
+# a page, which falls back to the join. All three must give the same inbox.
+INBOX_READS = {
+    "join": (None, 1_000),
+    "walk": (1, 1_000),
+    "short-walk": (1, 2),
+}
+
+
+@pytest.fixture(params=list(INBOX_READS))
+def inbox_read(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test once per way of reading an inbox."""
+    periods, notices = INBOX_READS[request.param]
+    monkeypatch.setattr(notifications, "WALK_PERIODS", periods)
+    monkeypatch.setattr(notifications, "WALK_NOTICES", notices)
+    return str(request.param)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dropbell.reminders.scheduler import Scheduler
-from tests.helpers import Api, User
+from tests.helpers import Api, User, remind_with
 
 pytestmark = pytest.mark.anyio
 
@@ -92,6 +92,43 @@ async def test_a_notice_is_not_anyone_elses_to_read(api: Api, scheduler: Schedul
     assert r.status_code == 404 and r.json()["code"] == "not_found"
     assert await api.inbox(stranger) == []
     assert await _unread(api, shopper) == 1
+
+
+async def test_each_shopper_sees_only_the_drops_and_leads_they_chose(
+    api: Api, scheduler: Scheduler
+) -> None:
+    brand, ann, ben = await api.partner(), await api.signup(), await api.signup()
+    drops = [await api.create_drop(brand, in_=timedelta(hours=2 + i)) for i in range(4)]
+    for drop in drops[:2]:
+        await remind_with(api, ann, drop["id"], [3600])
+    for drop in drops[1:]:
+        await remind_with(api, ben, drop["id"], [900])
+    moments = sorted(
+        datetime.fromisoformat(d["launch_at"]) - timedelta(seconds=lead)
+        for d in drops
+        for lead in (0, 900, 3600)
+    )
+    for moment in moments:
+        api.clock.set(moment)
+        await scheduler.run_due()
+
+    async def newest(user: User) -> list[tuple[int, str, int | None]]:
+        return [(n["drop"]["id"], n["type"], n["lead_seconds"])
+                for n in await api.inbox(user, limit=3)]  # fmt: skip
+
+    seen = {user.username: await newest(user) for user in (ann, ben)}
+    first, second, third, fourth = (d["id"] for d in drops)
+    assert seen[ann.username] == [
+        (second, "drop_live", None),
+        (second, "drop_soon", 3600),
+        (first, "drop_live", None),
+    ]
+    assert seen[ben.username] == [
+        (fourth, "drop_live", None),
+        (fourth, "drop_soon", 900),
+        (third, "drop_live", None),
+    ]
+    assert [await _unread(api, user) for user in (ann, ben)] == [4, 6]
 
 
 async def test_opens_count_shoppers_once(api: Api, scheduler: Scheduler) -> None:

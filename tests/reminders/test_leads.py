@@ -11,7 +11,8 @@ import pytest
 from dropbell.reminders.scheduler import Scheduler
 from tests.helpers import Api, User, remind_with
 
-pytestmark = pytest.mark.anyio
+# Chosen leads decide which notices a shopper sees: each way of reading an inbox must agree.
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("inbox_read")]
 
 DAY, HOUR, QUARTER = 86400, 3600, 900
 
