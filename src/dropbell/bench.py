@@ -13,9 +13,10 @@ system clock releases it (one notice row, one commit) and counts its audience. T
 over HTTP (``httpx.ASGITransport`` against ``create_app``), and each must see the launch
 exactly once.
 
-Beside it, as a baseline on the same data: the old design's write, one ``INSERT …
+Beside it, as baselines on the same data: the old design's write, one ``INSERT …
 SELECT`` of the N per-subscriber rows into a scratch table shaped like the old
-``notifications``.
+``notifications``; and the heavy shoppers' reads with the newest-first walk turned off
+(every page joins all the notices they see), between their rounds with it.
 
 The helpers at the top (throwaway databases, :func:`load_drop`) serve the other
 benchmarks too (``benchmarks/live.py``, ``benchmarks/chaos.py``).
@@ -560,13 +561,20 @@ class Reader:
         self, phases: list[tuple[str, list[int]]], notice_id: int, warmup: list[int]
     ) -> dict[str, Reads]:
         """Each account reads its first inbox page, then its unread count, phase by phase;
-        the launch notice must be on the page exactly once, first, and counted unread."""
+        the launch notice must be on the page exactly once, first, and counted unread.
+
+        A phase named ``heavy_join`` is the baseline of the heavy shoppers' walk: the
+        same reads with the walk turned off, so every page joins all they see."""
+        from dropbell.notifications import service as notifications
+
         reads: dict[str, Reads] = {}
         for account in warmup:
             await self.get(account, "/api/v1/notifications")
             await self.get(account, "/api/v1/notifications/unread_count")
+        walk_periods = notifications.WALK_PERIODS
         for kind, accounts in phases:
             got = reads.setdefault(kind, Reads())
+            notifications.WALK_PERIODS = None if kind == "heavy_join" else walk_periods
             db0 = _db_cpu_seconds(self.settings.database_url)
             for account in accounts:
                 ms, cpu, page = await self.get(account, "/api/v1/notifications")
@@ -584,6 +592,7 @@ class Reader:
                         f" {page[0]['id'] if page else None}), unread {count['count']}"
                     )
             got.db_cpu_ms += (_db_cpu_seconds(self.settings.database_url) - db0) * 1000
+        notifications.WALK_PERIODS = walk_periods
         return reads
 
 
@@ -781,7 +790,12 @@ async def launch(
         )
 
         heavies = list(range(1, heavy + 1))
-        phases = [("random", shoppers), *[("heavy", heavies)] * HEAVY_ROUNDS]
+        # The heavy shoppers' baseline (the join, no walk) between their rounds, in the
+        # same run and on the same warm caches.
+        phases = [
+            ("random", shoppers),
+            *[("heavy", heavies), ("heavy_join", heavies)] * HEAVY_ROUNDS,
+        ]
         load_before = os.getloadavg()[0]
         reference = cpu_reference_ms()
         try:
@@ -820,8 +834,8 @@ async def launch(
         unread_cpu=[*reads["random"].unread_cpu, *reads["heavy"].unread_cpu],
         db_cpu_ms=reads["random"].db_cpu_ms + reads["heavy"].db_cpu_ms,
     )
-    reads_made = len(shoppers) + heavy * HEAVY_ROUNDS
-    saw_once = reads["random"].saw_once + reads["heavy"].saw_once
+    reads_made = len(shoppers) + 2 * heavy * HEAVY_ROUNDS
+    saw_once = sum(r.saw_once for r in reads.values())
     sampled = len(shoppers) + heavy
     covered_once = sum(1 for n in per_account.values() if n == 1)
     old_rate = old_rows / (old_ms / 1000) if old_ms and old_rows else None
@@ -845,6 +859,7 @@ async def launch(
         "seen_twice_anywhere": twice,
         **everyone.figures(""),
         **reads["heavy"].figures("heavy_"),
+        **reads["heavy_join"].figures("heavy_join_"),
         **reads["random"].figures("random_"),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
         "old_design_write_ms": round(old_ms, 1) if old_ms is not None else None,
@@ -872,7 +887,11 @@ async def launch(
     table.add_row(
         "audience counted (after the release)", f"{job.delivered:,} in {count_seconds:.2f} s"
     )
-    for label, kind in (("random subscribers", "random"), ("heavy shoppers", "heavy")):
+    for label, kind in (
+        ("random subscribers", "random"),
+        ("heavy shoppers", "heavy"),
+        ("heavy shoppers, baseline: the join (no walk)", "heavy_join"),
+    ):
         r = reads[kind]
         f = r.figures("")
         table.add_row(
@@ -901,7 +920,7 @@ async def launch(
             f"{old_rows:,} rows in {old_ms:,.0f} ms",
         )
     Console().print(table)
-    failures = [*reads["random"].failures, *reads["heavy"].failures]
+    failures = [failure for r in reads.values() for failure in r.failures]
     ok = (
         saw_once == reads_made
         and covered_once == sampled
