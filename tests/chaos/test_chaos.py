@@ -11,6 +11,9 @@ from benchmarks import chaos
 
 SERVER = chaos.DEFAULT_SERVER
 
+# Alone: the pg-restart run restarts PostgreSQL under every other test's feet.
+pytestmark = pytest.mark.alone
+
 
 @pytest.mark.parametrize("scenario", ["kill", "downtime", "hang", "pg-restart"])
 def test_nothing_lost_nothing_doubled(scenario: str) -> None:

@@ -10,7 +10,11 @@ Needs wrk (``apt-get install -y wrk``); its absence is a failure, not a skip.
 
 from __future__ import annotations
 
+import pytest
 from benchmarks import rush
+
+# Alone: it measures a release's lateness in the middle of a load run.
+pytestmark = pytest.mark.alone
 
 
 def test_quick_rush_loses_nothing() -> None:
