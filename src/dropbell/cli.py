@@ -262,17 +262,52 @@ async def _in_transaction(settings: Settings, func, *args):  # type: ignore[no-u
         await engine.dispose()
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 @app.command()
 def demo(
     database_url: DatabaseUrl = None,
-    reset: Annotated[bool, typer.Option(help="Delete existing demo data first.")] = True,
+    reset: Annotated[
+        bool,
+        typer.Option(
+            "--reset",
+            help="Delete the demo's accounts and everything of theirs, then load it again.",
+        ),
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask before --reset deletes.")
+    ] = False,
 ) -> None:
-    """Fill the database with believable demo data: brands, drops, shoppers, reminders."""
+    """Fill an empty database with believable demo data: brands, drops, shoppers, reminders.
+
+    A database that has accounts is left as it is (restarting ./scripts/start keeps what
+    people did); --reset starts the demo over.
+    """
     import dropbell.demo as demo_data
 
     logs.setup("warning")
     settings = _settings(database_url)
     asyncio.run(_prepare_schema(settings))
+    found = asyncio.run(demo_data.contents(settings))
+    if not reset and found.accounts:
+        console.print(
+            f"The database already has data ({_count(found.accounts, 'account')}), so the demo "
+            "left it "
+            "as it is. To start the demo over, run [bold]dropbell demo --reset[/]."
+        )
+        return
+    if reset and found.demo_accounts:
+        console.print(
+            f"[yellow]--reset deletes the demo's {found.demo_accounts} accounts "
+            f"({', '.join(demo_data.DEMO_USERNAMES)}) and everything of theirs: "
+            f"{found.demo_drops} drops, {found.demo_posts} posts, and their reminders, "
+            "likes, reposts, bookmarks, notices and sessions, whoever made them.[/] "
+            f"Other accounts ({found.accounts - found.demo_accounts}) and their own posts stay."
+        )
+        if not yes:
+            typer.confirm("Delete them and load the demo again?", abort=True)
     asyncio.run(demo_data.load(settings, console, reset=reset))
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 
 from dropbell.accounts import service as accounts
 from dropbell.accounts.models import Account
@@ -23,6 +23,7 @@ from dropbell.drops.models import Drop
 from dropbell.drops.schemas import DropCreate
 from dropbell.notifications.models import DropOpen, NoticeRead, Notification
 from dropbell.posts import service as posts
+from dropbell.posts.models import Post
 from dropbell.posts.schemas import PostCreate
 from dropbell.reminders import service as reminders
 from dropbell.reminders.scheduler import Scheduler
@@ -252,8 +253,45 @@ async def _add_posts(session, now: datetime) -> None:  # type: ignore[no-untyped
             await posts.repost(session, at, people[username], post.id)
 
 
-async def load(settings: Settings, console: Console, *, reset: bool = True) -> None:
-    """Create the demo. Earlier demo data (the demo accounts and their drops) is replaced."""
+@dataclass(frozen=True)
+class Contents:
+    """What is in the database already, and what ``--reset`` would delete."""
+
+    accounts: int  # every account, the demo's and anyone else's
+    demo_accounts: int  # the demo's own (DEMO_USERNAMES)
+    demo_drops: int
+    demo_posts: int
+
+
+async def contents(settings: Settings) -> Contents:
+    engine = make_engine(settings.database_url)
+    try:
+        async with engine.connect() as conn:
+            demo_ids = select(Account.id).where(Account.username.in_(DEMO_USERNAMES))
+            accounts = await conn.scalar(select(func.count()).select_from(Account))
+            demo_accounts = await conn.scalar(
+                select(func.count()).where(Account.username.in_(DEMO_USERNAMES))
+            )
+            demo_drops = await conn.scalar(
+                select(func.count()).select_from(Drop).where(Drop.brand_id.in_(demo_ids))
+            )
+            demo_posts = await conn.scalar(
+                select(func.count())
+                .select_from(Post)
+                .where(Post.author_id.in_(demo_ids), Post.deleted_at.is_(None))
+            )
+    finally:
+        await engine.dispose()
+    return Contents(accounts or 0, demo_accounts or 0, demo_drops or 0, demo_posts or 0)
+
+
+async def load(settings: Settings, console: Console, *, reset: bool = False) -> None:
+    """Create the demo. With ``reset``, the demo's accounts and everything of theirs (drops,
+    posts, reminders, likes, sessions) are deleted first; other accounts stay.
+
+    Loading into a database that already has accounts is the caller's choice
+    (``dropbell demo`` only does it with ``--reset``).
+    """
     now = datetime.now(UTC)
     # Start three hours ago so the drop that is already live was announced, reminded
     # and delivered the way it would have been; then walk the clock to now.
