@@ -19,6 +19,7 @@ import math
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import Integer, column, func, select
@@ -196,8 +197,11 @@ class Hub:
     async def opening(
         self, session: AsyncSession, sub: Subscriber, last_event_id: int | None
     ) -> tuple[bytes, set[int]]:
-        """The first bytes of a stream: missed notifications (oldest first), then the count."""
-        chunks = [b"retry: 3000\n\n"]
+        """The first bytes of a stream: the server's time (``clock``, so a page counts down
+        from it and not from a device's clock that may be wrong), missed notifications
+        (oldest first), then the count."""
+        now = self.clock.now().astimezone(UTC).isoformat().replace("+00:00", "Z")
+        chunks = [b"retry: 3000\n\n", f'event: clock\ndata: {{"now":"{now}"}}\n\n'.encode()]
         sent: set[int] = set()
         newest = await notifications.list_for(session, sub.account_id, Page(limit=1, max_id=None))
         sub.last_id = newest[0].id if newest else 0

@@ -20,6 +20,7 @@ from dropbell.accounts.service import Viewer
 from dropbell.config import Settings
 from dropbell.drops.schemas import DropOut
 from dropbell.posts.tags import tag_spans
+from dropbell.web.locale import timezones
 from dropbell.web.session import csrf_token, remember_csrf
 
 HERE = Path(__file__).parent
@@ -36,6 +37,21 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+DEVICE_ZONE_COOKIE = "dropbell_tz"
+
+
+def display_zone(request: Request, viewer: Viewer | None) -> str:
+    """The zone a page shows times in: the account's saved zone for a shopper, else the
+    zone this browser said it is in (the ``dropbell_tz`` cookie the script sets), else UTC.
+    """
+    if viewer is not None:
+        return viewer.account.timezone
+    device = request.cookies.get(DEVICE_ZONE_COOKIE, "")
+    if device and len(device) <= 64 and device in timezones():
+        return device
+    return "UTC"
 
 
 def local_time(value: datetime, tz: str | None, fmt: str = "long") -> str:
@@ -208,7 +224,7 @@ def render(
     """Render a page (or a fragment) with what every template may use."""
     full = {
         "viewer": viewer,
-        "tz": viewer.account.timezone if viewer else "UTC",
+        "tz": display_zone(request, viewer),
         "now": now,
         "unread": unread,
         "csrf_token": csrf_token(request),

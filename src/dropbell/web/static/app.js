@@ -5,13 +5,101 @@
   "use strict";
   const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content;
   const csrf = meta("csrf-token");
-  let offset = 0; // the server's clock minus ours (the server's clock may be a test clock)
+  // The server's clock, carried by the page (and each card, and the stream): countdowns and
+  // "3 min ago" count from it and this device's monotonic clock, never from the device's
+  // date, which may be set wrong (or be changed while the page is open).
+  let serverBase = Date.now();
+  let perfBase = performance.now();
+  const serverNow = () => serverBase + (performance.now() - perfBase);
 
   const syncClock = (iso) => {
     const t = Date.parse(iso || "");
-    if (!Number.isNaN(t)) offset = t - Date.now();
+    if (Number.isNaN(t)) return;
+    serverBase = t;
+    perfBase = performance.now();
   };
   syncClock(meta("server-now"));
+
+  // Time zones: a page is rendered in the account's saved zone for a shopper, else in the
+  // zone this browser said it is in (a cookie), else UTC. A visitor's first page is redone
+  // here in the device's zone; a shopper whose device is elsewhere gets a hint.
+  const lang = document.documentElement.lang || "en";
+  const zoneMeta = document.querySelector('meta[name="time-zone"]');
+  const pageZone = zoneMeta?.content || "UTC";
+  const fromAccount = Boolean(zoneMeta?.hasAttribute("data-account"));
+  let deviceZone = "";
+  try { deviceZone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (_) { /* old browser */ }
+  const showZone = fromAccount || !deviceZone ? pageZone : deviceZone;
+  if (!fromAccount && deviceZone && /^[A-Za-z0-9_+\-\/]{1,64}$/.test(deviceZone)) {
+    document.cookie = `dropbell_tz=${deviceZone}; path=/; max-age=31536000; samesite=lax`;
+  }
+
+  const sameZone = (a, b) => {
+    // Two names for the same clock (Europe/Berlin and Europe/Paris) are not "elsewhere".
+    try {
+      const at = (zone, t) => new Date(t).toLocaleString("en-US", { timeZone: zone });
+      const t = Date.now(), later = t + 182 * 86400000;
+      return at(a, t) === at(b, t) && at(a, later) === at(b, later);
+    } catch (_) { return a === b; }
+  };
+
+  const formatLocal = (t) => {
+    const opts = {
+      timeZone: showZone, weekday: "short", day: "numeric", month: "short", year: "numeric",
+      hour: "numeric", minute: "2-digit", timeZoneName: "short",
+    };
+    if (!lang.startsWith("en")) return new Intl.DateTimeFormat(lang, opts).format(t);
+    // The server's English: "Fri 12 Dec 2025, 7:00 PM JST".
+    const p = {};
+    new Intl.DateTimeFormat("en-US", { ...opts, hour12: true }).formatToParts(t).forEach((x) => { p[x.type] = x.value; });
+    return `${p.weekday} ${p.day} ${p.month} ${p.year}, ${p.hour}:${p.minute} ${p.dayPeriod} ${p.timeZoneName}`;
+  };
+
+  const localizeTimes = () => {
+    if (showZone === pageZone) return;
+    document.querySelectorAll("time[data-local]:not([data-zone])").forEach((el) => {
+      const t = Date.parse(el.getAttribute("datetime") || "");
+      if (Number.isNaN(t)) return;
+      try {
+        el.textContent = formatLocal(t);
+        el.dataset.zone = showZone;
+      } catch (_) { /* an unknown zone: keep the server's */ }
+    });
+  };
+
+  const zoneHint = () => {
+    const hint = document.querySelector("[data-tz-hint]");
+    if (!hint || !fromAccount || !deviceZone || sameZone(deviceZone, pageZone)) return;
+    const name = hint.querySelector("[data-device-tz]");
+    if (name) name.textContent = deviceZone.replace(/_/g, " ");
+    hint.hidden = false;
+  };
+
+  // "3 min ago", kept true while the page stays open (the server's words in English).
+  const relative = typeof Intl.RelativeTimeFormat === "function" ? new Intl.RelativeTimeFormat(lang, { numeric: "auto" }) : null;
+  const formatAgo = (ms) => {
+    const s = Math.max(0, Math.floor(ms / 1000));
+    if (lang.startsWith("en") || !relative) {
+      if (s < 60) return "just now";
+      if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+      if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+      return `${Math.floor(s / 86400)} d ago`;
+    }
+    if (s < 60) return relative.format(0, "second");
+    if (s < 3600) return relative.format(-Math.floor(s / 60), "minute");
+    if (s < 86400) return relative.format(-Math.floor(s / 3600), "hour");
+    return relative.format(-Math.floor(s / 86400), "day");
+  };
+
+  const updateAgo = () => {
+    const now = serverNow();
+    document.querySelectorAll("time[data-ago]").forEach((el) => {
+      const t = Date.parse(el.getAttribute("datetime") || "");
+      if (Number.isNaN(t)) return;
+      const text = formatAgo(now - t);
+      if (el.textContent !== text) el.textContent = text;
+    });
+  };
 
   const pad = (n) => String(n).padStart(2, "0");
   const formatLeft = (ms) => {
@@ -24,7 +112,9 @@
   };
 
   const tick = () => {
-    const now = Date.now() + offset;
+    localizeTimes();
+    updateAgo();
+    const now = serverNow();
     document.querySelectorAll("[data-countdown]").forEach((el) => {
       const left = Date.parse(el.dataset.countdown) - now;
       if (left > 0) {
@@ -266,6 +356,7 @@
     const url = document.body.dataset.stream;
     if (!url || !("EventSource" in window)) return;
     const source = new EventSource(url, { withCredentials: true });
+    source.addEventListener("clock", (e) => syncClock(JSON.parse(e.data).now));
     source.addEventListener("unread_count", (e) => setUnread(JSON.parse(e.data).count));
     source.addEventListener("notification", (e) => {
       const n = JSON.parse(e.data);
@@ -308,6 +399,7 @@
 
   tick();
   setInterval(tick, 1000);
+  zoneHint();
   detectZone();
   counters();
   listen();
