@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.web.support import Server
 from tests.web.test_shopper_journey import sign_up
@@ -42,7 +42,45 @@ def test_with_the_defaults_an_android_shopper_can_remind(server: Server, android
     expect(card.get_by_role("button", name="Reminder set")).to_be_visible()
 
 
-def test_android_shopper_sees_why_and_can_switch_app(limited: Server, android: object) -> None:
+def sign_up_as_guessed(page: Page, server: Server, username: str, *, country: str) -> None:
+    """The sign-up form as it comes: country and language guessed from the browser."""
+    page.goto(server.url("/"))
+    page.get_by_role("link", name="Sign up").click()
+    expect(page.locator("#f-country")).to_have_value(country)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Drops", exact=True)).to_be_visible()
+
+
+def test_a_desktop_web_user_signs_up_and_reminds_with_the_defaults(
+    server: Server, browser: object
+) -> None:
+    """Everyone is in by default (docs/operations.md): a laptop's browser is platform ``web``,
+    and the country and language are whatever the sign-up guessed from the browser."""
+    brand = server.signup("arket", display_name="Arket")
+    from tests.web.support import run_cli
+
+    run_cli(server.database_url, "partner", "add", "arket", "--shop-domain", "shop.example")
+    drop = server.create_drop(brand, in_=timedelta(hours=5), title="Wool Overshirt")
+    context = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 1280, "height": 860}, locale="en-GB", timezone_id="Europe/London"
+    )
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        sign_up_as_guessed(page, server, "desk_shopper", country="GB")
+        card = page.locator(f'[data-drop-id="{drop["id"]}"]')
+        card.get_by_role("button", name="Remind me").click()
+        expect(card.get_by_role("button", name="Reminder set")).to_be_visible()
+        assert server.http.get(f"/api/v1/drops/{drop['id']}").json()["reminder_count"] == 1
+    finally:
+        context.close()
+
+
+def test_android_shopper_sees_why_and_reminds_from_the_iphone(
+    limited: Server, android: object, phone: object
+) -> None:
     server = limited
     brand = server.signup("fossil", display_name="Fossil")
     from tests.web.support import run_cli
@@ -51,22 +89,26 @@ def test_android_shopper_sees_why_and_can_switch_app(limited: Server, android: o
     drop = server.create_drop(brand, in_=timedelta(hours=5), title="Gen 9 Hybrid")
 
     page = android.new_page()  # type: ignore[attr-defined]
-    sign_up(page, server, "lena")
+    sign_up_as_guessed(page, server, "lena", country="US")
     card = page.locator(f'[data-drop-id="{drop["id"]}"]')
     expect(card.get_by_role("heading")).to_have_text("Gen 9 Hybrid")
     expect(card.get_by_role("button", name="Remind me")).to_have_count(0)
     expect(card.locator(".reason")).to_have_text("Remind me is not yet available on android.")
 
-    # The platform came from the browser; the profile can change it.
+    # The platform is the client's: the profile does not ask for it ...
     page.get_by_role("link", name="Profile").click()
-    expect(page.get_by_label("I use dropbell on")).to_have_value("android")
-    page.get_by_label("I use dropbell on").select_option("ios")
-    page.get_by_label("Time zone").select_option("Europe/Berlin")
-    page.get_by_role("button", name="Save").click()
-    expect(page.locator(".notice")).to_have_text("Saved.")
-    page.get_by_role("link", name="Home", exact=True).click()
-    expect(card.get_by_role("button", name="Remind me")).to_be_visible()
-    expect(card.locator("time")).to_contain_text("CET")
+    expect(page.get_by_label("Time zone")).to_be_visible()
+    expect(page.get_by_label("I use dropbell on")).to_have_count(0)
+
+    # ... and the same account on an iPhone, the rollout's app, may remind.
+    iphone = phone.new_page()  # type: ignore[attr-defined]
+    iphone.goto(server.url("/login"))
+    iphone.get_by_label("Username").fill("lena")
+    iphone.get_by_label("Password").fill("correct horse battery")
+    iphone.get_by_role("button", name="Log in").click()
+    card = iphone.locator(f'[data-drop-id="{drop["id"]}"]')
+    card.get_by_role("button", name="Remind me").click()
+    expect(card.get_by_role("button", name="Reminder set")).to_be_visible()
 
 
 def test_visitor_is_asked_to_log_in(server: Server, phone: object) -> None:

@@ -319,13 +319,6 @@ async def update_profile(session: AsyncSession, viewer: Viewer, data: ProfileUpd
     return account
 
 
-async def set_platform(session: AsyncSession, viewer: Viewer, platform: str) -> None:
-    """Say which app this session is (ios, android, web): the rollout follows the client app."""
-    await session.execute(
-        update(AccessToken).where(AccessToken.id == viewer.token_id).values(platform=platform)
-    )
-
-
 async def approve_partner(session: AsyncSession, username: str, domains: list[str]) -> Account:
     """Make ``username`` a partner brand and add ``domains`` to its approved shop domains."""
     account = await get_by_username(session, username)

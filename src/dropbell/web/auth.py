@@ -1,4 +1,8 @@
-"""Sign up, log in, log out, and the profile (time zone, country, language, which app)."""
+"""Sign up, log in, log out, and the profile (time zone, country, language).
+
+Which app a session is (the rollout's platform) is the client's: the web reads it from the
+browser's user agent at sign-up and log-in, and the profile does not ask.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +26,7 @@ from dropbell.web.session import CsrfChecked, log_in, log_out, platform_from_use
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 SIGNUP_FIELDS = ("username", "display_name", "password", "country", "language", "timezone")
-PROFILE_FIELDS = ("display_name", "country", "language", "timezone", "platform")
-PLATFORMS = (("ios", "iPhone app"), ("android", "Android app"), ("web", "Web browser"))
+PROFILE_FIELDS = ("display_name", "country", "language", "timezone")
 
 
 def _choices() -> dict[str, object]:
@@ -31,7 +34,6 @@ def _choices() -> dict[str, object]:
         "countries": locale.countries(COUNTRIES),
         "languages": locale.languages(LANGUAGES),
         "timezones": locale.timezones(),
-        "platforms": PLATFORMS,
     }
 
 
@@ -179,7 +181,6 @@ async def change_password(_csrf: CsrfChecked, ctx: Ctx) -> Response:
             "country": account.country,
             "language": account.language,
             "timezone": account.timezone,
-            "platform": me.platform,
         }
     )
     return await ctx.page(
@@ -204,7 +205,6 @@ async def settings_page(
             "country": account.country,
             "language": account.language,
             "timezone": account.timezone,
-            "platform": me.platform,
         }
     )
     return await ctx.page(
@@ -223,17 +223,13 @@ async def settings_page(
 async def save_settings(_csrf: CsrfChecked, ctx: Ctx) -> Response:
     me = ctx.need()
     form = Form(values=text_values(await ctx.request.form(), PROFILE_FIELDS))
-    profile = validate(ProfileUpdate, {k: form.values[k] for k in PROFILE_FIELDS[:-1]}, form)
-    platform = form.values["platform"]
-    if platform not in dict(PLATFORMS):
-        form.errors["platform"] = "Choose one of the apps."
-    if profile is not None and form.ok:
+    profile = validate(ProfileUpdate, form.values, form)
+    if profile is not None:
         try:  # a display name that looks like a partner's is refused (422)
             await accounts.update_profile(ctx.session, me, profile)
         except errors.Invalid as exc:
             form.add_error(exc)
         else:
-            await accounts.set_platform(ctx.session, me, platform)
             return RedirectResponse("/settings?saved=1", status_code=303)
     return ctx.render(
         "settings.html",
