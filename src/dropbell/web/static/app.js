@@ -207,8 +207,19 @@
     const focusKey = button?.dataset.focusKey;
     const shareUrl = form.dataset.shareUrl;
     if (shareUrl) {
-      const copied = await copyText(shareUrl);
-      toast(copied ? "Link copied" : `Copy this link: ${shareUrl}`);
+      // The device's share sheet where there is one (phones); else copy the link.
+      if (typeof navigator.share === "function") {
+        try {
+          await navigator.share({ title: document.title, url: shareUrl });
+        } catch (err) {
+          if (err && err.name === "AbortError") return; // closed the sheet: nothing shared
+          const copied = await copyText(shareUrl);
+          toast(copied ? "Link copied" : `Copy this link: ${shareUrl}`);
+        }
+      } else {
+        const copied = await copyText(shareUrl);
+        toast(copied ? "Link copied" : `Copy this link: ${shareUrl}`);
+      }
     }
     if (button) button.setAttribute("aria-busy", "true");
     try {
