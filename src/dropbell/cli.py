@@ -9,9 +9,16 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from dropbell import logs
+from dropbell.commands import (
+    DatabaseUrl,
+    console,
+    describe_db,
+    in_transaction,
+    prepare_schema,
+    settings_for,
+)
 from dropbell.config import Settings
 from dropbell.push.cli import bench_push, push_app
 
@@ -27,68 +34,6 @@ app = typer.Typer(
 partner_app = typer.Typer(help="Approve partner brands and the shop domains they may link to.")
 app.add_typer(partner_app, name="partner")
 app.add_typer(push_app, name="push")
-console = Console(stderr=True)
-
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        help="Overrides DROPBELL_DATABASE_URL (default: dropbell.db in this directory).",
-        show_default=False,
-    ),
-]
-
-
-def _settings(database_url: str | None = None) -> Settings:
-    settings = Settings()
-    if database_url:
-        settings = settings.model_copy(update={"database_url": database_url})
-    return settings
-
-
-def _describe_db(settings: Settings) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(settings.database_url).render_as_string(hide_password=True)
-
-
-async def _prepare_schema(settings: Settings, wait_seconds: float = 30) -> None:
-    """As below, waiting up to ``wait_seconds`` for a database that is (re)starting."""
-    from sqlalchemy.exc import DBAPIError
-
-    deadline = asyncio.get_running_loop().time() + wait_seconds
-    while True:
-        try:
-            await _prepare_schema_once(settings)
-            return
-        except (DBAPIError, OSError) as exc:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            console.print(
-                f"[yellow]database not reachable yet ({exc.__class__.__name__}); retrying[/]"
-            )
-            await asyncio.sleep(1)
-
-
-async def _prepare_schema_once(settings: Settings) -> None:
-    """SQLite: create or upgrade the schema. PostgreSQL: insist that ``dropbell migrate`` ran."""
-    from dropbell.db import make_engine
-    from dropbell.migrate import current_revision, head_revision, upgrade
-
-    engine = make_engine(settings.database_url)
-    try:
-        if settings.is_sqlite:
-            await upgrade(engine)
-            return
-        current, head = await current_revision(engine), head_revision()
-        if current != head:
-            console.print(
-                f"[red]The database is at revision {current or 'none'}, the code needs {head}.[/]"
-                " Run [bold]dropbell migrate[/] first."
-            )
-            raise typer.Exit(2)
-    finally:
-        await engine.dispose()
 
 
 @app.command()
@@ -107,15 +52,15 @@ def serve(
     from dropbell.app import create_app
 
     logs.setup(log_level)
-    settings = _settings(database_url)
+    settings = settings_for(database_url)
     if "public_url" not in settings.model_fields_set:
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         settings.public_url = f"http://{shown_host}:{port}"
-    asyncio.run(_prepare_schema(settings))
+    asyncio.run(prepare_schema(settings))
     web = create_app(settings, run_scheduler=scheduler)
     console.print(
         f"dropbell on [bold]http://{host}:{port}[/] (API docs at /docs) · "
-        f"database {_describe_db(settings)} · scheduler {'on' if scheduler else 'off'}"
+        f"database {describe_db(settings)} · scheduler {'on' if scheduler else 'off'}"
     )
     # Event streams never end by themselves: give them 3 s on shutdown, then close them.
     # Forwarded headers are the app's business (DROPBELL_TRUSTED_PROXIES): uvicorn's own
@@ -168,8 +113,8 @@ def worker(
     from dropbell.clock import SystemClock
 
     logs.setup(log_level)
-    settings = _settings(database_url)
-    asyncio.run(_prepare_schema(settings))
+    settings = settings_for(database_url)
+    asyncio.run(prepare_schema(settings))
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -184,7 +129,7 @@ def worker(
         ):
             await stop.wait()
 
-    console.print(f"dropbell worker · database {_describe_db(settings)}")
+    console.print(f"dropbell worker · database {describe_db(settings)}")
     asyncio.run(main())
 
 
@@ -194,7 +139,7 @@ def migrate(database_url: DatabaseUrl = None) -> None:
     from dropbell.db import make_engine
     from dropbell.migrate import current_revision, head_revision, upgrade
 
-    settings = _settings(database_url)
+    settings = settings_for(database_url)
 
     async def main() -> tuple[str | None, str | None]:
         engine = make_engine(settings.database_url)
@@ -207,10 +152,10 @@ def migrate(database_url: DatabaseUrl = None) -> None:
 
     before, after = asyncio.run(main())
     if before == after:
-        console.print(f"{_describe_db(settings)} is up to date (revision {after}).")
+        console.print(f"{describe_db(settings)} is up to date (revision {after}).")
     else:
         console.print(
-            f"{_describe_db(settings)}: {before or 'empty'} → {after} ({head_revision()})."
+            f"{describe_db(settings)}: {before or 'empty'} → {after} ({head_revision()})."
         )
 
 
@@ -226,8 +171,8 @@ def partner_add(
     """Approve USERNAME as a partner brand and allow its shop domains."""
     from dropbell.accounts import service
 
-    settings = _settings(database_url)
-    account = asyncio.run(_in_transaction(settings, service.approve_partner, username, shop_domain))
+    settings = settings_for(database_url)
+    account = asyncio.run(in_transaction(settings, service.approve_partner, username, shop_domain))
     domains = ", ".join(d.domain for d in account.shop_domains)
     console.print(f"[green]{account.username}[/] is a partner brand; shop domains: {domains}")
 
@@ -240,26 +185,9 @@ def partner_remove(
     """Withdraw USERNAME's partner status and shop domains (its drops stay)."""
     from dropbell.accounts import service
 
-    settings = _settings(database_url)
-    account = asyncio.run(_in_transaction(settings, service.remove_partner, username))
+    settings = settings_for(database_url)
+    account = asyncio.run(in_transaction(settings, service.remove_partner, username))
     console.print(f"{account.username} is no longer a partner brand.")
-
-
-async def _in_transaction(settings: Settings, func, *args):  # type: ignore[no-untyped-def]
-    from dropbell.app import create_app  # noqa: F401  (imports every model)
-    from dropbell.db import make_engine, make_sessionmaker, transaction
-    from dropbell.errors import AppError
-
-    await _prepare_schema(settings)
-    engine = make_engine(settings.database_url)
-    try:
-        async with transaction(make_sessionmaker(engine)) as session:
-            return await func(session, *args)
-    except AppError as exc:
-        console.print(f"[red]{exc.detail}[/]")
-        raise typer.Exit(1) from None
-    finally:
-        await engine.dispose()
 
 
 def _count(n: int, noun: str) -> str:
@@ -288,8 +216,8 @@ def demo(
     import dropbell.demo as demo_data
 
     logs.setup("warning")
-    settings = _settings(database_url)
-    asyncio.run(_prepare_schema(settings))
+    settings = settings_for(database_url)
+    asyncio.run(prepare_schema(settings))
     found = asyncio.run(demo_data.contents(settings))
     if not reset and found.accounts:
         console.print(

@@ -8,16 +8,9 @@ from typing import Annotated
 
 import typer
 
-push_app = typer.Typer(help="Web Push: the VAPID key browsers subscribe with.")
+from dropbell.commands import DatabaseUrl, console, in_transaction, settings_for
 
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        help="Overrides DROPBELL_DATABASE_URL (default: dropbell.db in this directory).",
-        show_default=False,
-    ),
-]
+push_app = typer.Typer(help="Web Push: the VAPID key browsers subscribe with.")
 
 
 @push_app.command("key")
@@ -25,16 +18,15 @@ def show_key(database_url: DatabaseUrl = None) -> None:
     """Print the VAPID public key (made now if there is none yet)."""
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from dropbell.cli import _in_transaction, _settings
     from dropbell.clock import SystemClock
     from dropbell.push import keys
 
-    settings = _settings(database_url)
+    settings = settings_for(database_url)
 
     async def current(session: AsyncSession) -> keys.SigningKey:
         return await keys.current_key(session, SystemClock(), settings)
 
-    key = asyncio.run(_in_transaction(settings, current))
+    key = asyncio.run(in_transaction(settings, current))
     source = "DROPBELL_VAPID_PRIVATE_KEY" if key.id is None else "the database"
     typer.echo(f"{key.public_key}  (from {source})")
 
@@ -51,11 +43,10 @@ def rotate_key(
     """
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from dropbell.cli import _in_transaction, _settings, console
     from dropbell.clock import SystemClock
     from dropbell.push import keys
 
-    settings = _settings(database_url)
+    settings = settings_for(database_url)
     if not yes:
         typer.confirm(
             "Every push subscription will be removed and browsers must subscribe again. Rotate?",
@@ -65,7 +56,7 @@ def rotate_key(
     async def rotate(session: AsyncSession) -> keys.Rotation:
         return await keys.rotate_key(session, SystemClock(), settings)
 
-    rotation = asyncio.run(_in_transaction(settings, rotate))
+    rotation = asyncio.run(in_transaction(settings, rotate))
     console.print(
         f"New VAPID public key [bold]{rotation.public_key}[/]; "
         f"{rotation.removed_subscriptions} subscriptions removed."
@@ -88,7 +79,6 @@ def bench_push(
     ] = True,
 ) -> None:
     """Push one launch to N subscriptions on a local push service; compare with the raw rate."""
-    from dropbell.cli import console
     from dropbell.push import bench
 
     asyncio.run(
