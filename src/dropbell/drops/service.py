@@ -27,9 +27,6 @@ from dropbell.reminders import service as reminders
 from dropbell.reminders.models import Reminder, parse_offsets
 from dropbell.types import BigId
 
-LIST_STATUSES = ("upcoming", "live", "all")
-
-
 def check_shop_url(url: str, domains: Sequence[str]) -> str:
     """Return the normalised URL if it is https on one of ``domains`` (or a subdomain)."""
     if any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in url):
