@@ -1,17 +1,20 @@
 """One error family: every error a client can see has an HTTP status and a machine code.
 
-Handlers turn them (and FastAPI's own validation errors) into
-``{"error": "<human message>", "code": "<machine_code>"}``.
+Handlers turn them (and FastAPI's own validation errors, unknown paths and wrong methods)
+into ``{"error": "<human message>", "code": "<machine_code>"}``; a browser asking
+for a page outside ``/api/`` gets the web app's error page instead (``install_handlers``'s
+``page``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -129,6 +132,22 @@ _HTTP_CODES = {
 }
 
 
+PageRenderer = Callable[[Request, int, str, str | None, Mapping[str, str] | None], Response]
+"""``page(request, status, code, message, headers)``: an error as a web page (``message``
+None: the page's own words for the status)."""
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page: not the API nor the machines' paths (their errors stay
+    JSON), not the web app's own fetch() calls (``X-Fragment``), and HTML accepted."""
+    path = request.url.path
+    if path.startswith("/api/") or path in ("/healthz", "/metrics"):
+        return False
+    if "x-fragment" in request.headers:
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
 def _describe(errors: list[dict[str, Any]]) -> str:
     parts = []
     for err in errors[:5]:
@@ -142,16 +161,26 @@ def describe(exc: RequestValidationError) -> str:
     return _describe([dict(e) for e in exc.errors()])
 
 
-def install_handlers(app: FastAPI) -> None:
+def install_handlers(app: FastAPI, page: PageRenderer | None = None) -> None:
+    """The JSON error handlers; with ``page``, pages (``wants_page``) get HTML instead."""
+
+    def as_page(request: Request) -> PageRenderer | None:
+        return page if page is not None and wants_page(request) else None
+
     @app.exception_handler(AppError)
-    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        if render := as_page(request):
+            return render(request, exc.status, exc.code, exc.detail, exc.headers)
         response = error_response(exc.status, exc.code, exc.detail)
         if exc.headers:
             response.headers.update(exc.headers)
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        if render := as_page(request):  # a link with a bad id names no page: 404
+            bad_path = any(e.get("loc", ("",))[0] == "path" for e in exc.errors())
+            return render(request, 404 if bad_path else 422, "invalid", None, None)
         # Bytes that are not JSON at all are a bad request (400); JSON of the wrong shape
         # is what 422 is for.
         for e in exc.errors():
@@ -170,14 +199,16 @@ def install_handlers(app: FastAPI) -> None:
         return error_response(422, "invalid", _describe(errors), details=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = _HTTP_CODES.get(exc.status_code, "error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # pages are not in the schema: Starlette's own list
+            headers["Allow"] = ", ".join(_allowed_methods(request)) or headers.get("Allow", "")
+        if render := as_page(request):
+            return render(request, exc.status_code, code, None, headers)
         message = exc.detail if isinstance(exc.detail, str) else code
         response = error_response(exc.status_code, code, message)
-        if exc.headers:
-            response.headers.update(exc.headers)
-        if exc.status_code == 405:
-            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        response.headers.update(headers)
         return response
 
 

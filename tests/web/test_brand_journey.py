@@ -41,8 +41,8 @@ def test_brand_creates_reschedules_and_cancels(
     brand.get_by_label("Shop link").fill("http://elsewhere.example/x")
     brand.get_by_label("Hashtag").fill("not a tag!")
     brand.get_by_role("button", name="Announce drop").click()
-    expect(brand.locator("#e-title")).to_have_text("This is required.")
-    expect(brand.locator("#e-launch_at")).to_have_text("This is required.")
+    expect(brand.locator("#e-title")).to_have_text("Fill in the title.")
+    expect(brand.locator("#e-launch_at")).to_have_text("Fill in the launch time.")
     expect(brand.locator("#e-tag")).to_contain_text("hashtag")
     expect(brand.get_by_label("Title")).to_have_attribute("aria-invalid", "true")
 

@@ -54,7 +54,9 @@ def test_compose_like_repost_badge_tag_and_bookmarks(
     author.get_by_label("New post").fill("x" * 501)
     expect(author.locator("#c-text")).to_contain_text("501/500")
     author.get_by_role("button", name="Post", exact=True).click()
-    expect(author.locator("#e-text")).to_have_text("At most 500 characters.")
+    expect(author.locator("#e-text")).to_have_text(
+        "The post can be at most 500 characters; shorten it."
+    )
     author.get_by_label("New post").fill(TEXT)
     author.get_by_role("button", name="Post", exact=True).click()
     expect(author).to_have_url(server.url("/"))

@@ -21,10 +21,69 @@ DROP_FIELDS = (
     "price",
     "currency",
     "image_url",
+    "image_alt",
     "launch_at",
     "shop_url",
     "tag",
 )
+
+
+# The fields as the forms name them: a message a person reads says these, never the API's
+# field names (``shop_url``).
+LABELS = {
+    "username": "username",
+    "display_name": "display name",
+    "password": "password",
+    "current_password": "current password",
+    "new_password": "new password",
+    "country": "country",
+    "language": "language",
+    "timezone": "time zone",
+    "title": "title",
+    "description": "description",
+    "price": "price",
+    "currency": "currency",
+    "image_url": "image link",
+    "image_alt": "image description",
+    "launch_at": "launch time",
+    "shop_url": "shop link",
+    "tag": "hashtag",
+    "text": "post",
+}
+
+# What to write, for the fields whose rule is a pattern, a type or a list: said whatever
+# the particular complaint (too short, a space, not a number).
+ADVICE = {
+    "username": "Choose a username of 3 to 30 letters (a to z), digits or underscores (_), "
+    "with no spaces.",
+    "country": "Choose your country from the list.",
+    "language": "Choose your language from the list.",
+    "timezone": "Choose your time zone from the list.",
+    "price": "Write the price as a number from 0 up to 999999999999.99 with at most two "
+    "decimals, like 120.00.",
+    "currency": "Write the currency as its three-letter code, like USD or EUR.",
+    "launch_at": "Pick a date and time for the launch.",
+    "image_url": "Give the image's full https:// address on your site, or leave it empty.",
+    "shop_url": "Give the product page's full https:// address on your shop.",
+}
+
+
+def label(name: str) -> str:
+    return LABELS.get(name, name.replace("_", " "))
+
+
+def humanize(message: str) -> str:
+    """A service's sentence that starts with an API field name ("shop_url must use https.",
+    "tag: a hashtag needs a letter") said with the form's words ("The shop link must use
+    https.", "A hashtag needs a letter.")."""
+    first, _, rest = message.partition(" ")
+    if not rest:
+        return message
+    if first.endswith(":") and first[:-1] in LABELS:
+        return rest[:1].upper() + rest[1:] + ("" if rest.endswith(".") else ".")
+    if first in LABELS:
+        return f"The {LABELS[first]} {rest}"
+    return message
 
 
 @dataclass
@@ -39,7 +98,7 @@ class Form:
         return not self.errors
 
     def add_error(self, exc: AppError) -> None:
-        self.errors[field_of(exc, self.values)] = exc.detail
+        self.errors[field_of(exc, self.values)] = humanize(exc.detail)
 
 
 def text_values(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
@@ -50,14 +109,30 @@ def text_values(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def _message(err: Any) -> str:
-    kind, msg = err.get("type", ""), str(err.get("msg", "Not valid."))
-    if kind == "missing" or (
-        kind == "string_too_short" and err.get("ctx", {}).get("min_length") == 1
-    ):
-        return "This is required."
-    msg = msg.removeprefix("Value error, ")
-    return msg[:1].upper() + msg[1:] + ("" if msg.endswith(".") else ".")
+def _message(name: str, err: Any) -> str:
+    """One validation error as a sentence about what to do, naming the field as the form
+    does (pydantic's own words, "String should match pattern …", are for developers)."""
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    what = label(name)
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return f"Fill in the {what}." if name else "Fill in this form."
+    if name in ADVICE:
+        return ADVICE[name]
+    if kind == "string_too_short":
+        return f"The {what} needs at least {ctx.get('min_length')} characters."
+    if kind == "string_too_long":
+        return f"The {what} can be at most {ctx.get('max_length')} characters; shorten it."
+    if kind == "value_error":  # the schema's own rule, written for people
+        msg = str(err.get("msg", "")).removeprefix("Value error, ")
+        if msg.startswith("at most "):  # "at most 500 characters"
+            return f"The {what} can be {msg}; shorten it."
+        msg = humanize(msg)
+        return msg[:1].upper() + msg[1:] + ("" if msg.endswith(".") else ".")
+    if kind.endswith(("_parsing", "_type")) and kind.startswith(("decimal", "float", "int")):
+        return f"Write the {what} as a number."
+    if kind.startswith(("greater_than", "less_than")):
+        return f"The {what} is out of range; check it and try again."
+    return f"The {what} is not right; check it and try again."
 
 
 def validate(model: type[M], data: dict[str, Any], form: Form) -> M | None:
@@ -68,7 +143,7 @@ def validate(model: type[M], data: dict[str, Any], form: Form) -> M | None:
         for err in exc.errors():
             loc = err.get("loc", ())
             name = str(loc[0]) if loc else ""
-            form.errors.setdefault(name, _message(err))
+            form.errors.setdefault(name, _message(name, err))
         return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -14,9 +15,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dropbell import errors
 from dropbell.errors import describe
+from dropbell.web.forms import humanize
 from dropbell.web.render import render
 
 FRAGMENT_HEADER = "X-Fragment"
+log = logging.getLogger(__name__)
 
 
 class LoginRequired(Exception):
@@ -49,16 +52,23 @@ class PageRoute(APIRoute):
                     failure = errors.Invalid(describe(exc))
                 if wants_fragment(request):
                     raise failure from None
-                return error_page(request, failure.status, failure.detail, failure.code)
+                # The API's words name parameters; the page says the link is wrong.
+                return page_for_error(request, failure.status, failure.code, None, None)
             except errors.AppError as exc:
                 if wants_fragment(request):
                     raise
-                return error_page(request, exc.status, exc.detail, exc.code, exc.headers)
+                return page_for_error(request, exc.status, exc.code, exc.detail, exc.headers)
             except StarletteHTTPException as exc:
                 if wants_fragment(request) or exc.status_code >= 500:
                     raise
-                detail = exc.detail if isinstance(exc.detail, str) else "Something went wrong."
-                return error_page(request, exc.status_code, detail, "error", exc.headers)
+                return page_for_error(request, exc.status_code, "error", None, exc.headers)
+            except Exception:
+                # A bug: a page in the app's look for a browser (the transaction has been
+                # rolled back by now); anything else gets middleware.py's 500.
+                if not errors.wants_page(request):
+                    raise
+                log.exception("%s %s failed", request.method, request.url.path)
+                return page_for_error(request, 500, "internal_error")
 
         return page_handler
 
@@ -67,26 +77,50 @@ TITLES = {
     401: "Please log in",
     403: "Not allowed",
     404: "Not found",
+    405: "Not here",
     409: "Not any more",
     422: "That didn't work",
     429: "Slow down",
+    500: "Something went wrong",
+}
+
+# What a page says when the error's own words are for developers (a path, a parameter, a
+# method) or there are none: what happened, and what to do.
+MESSAGES = {
+    401: "Log in to see this page.",
+    404: "We can't find that page. Check the link, or go back to the drops.",
+    405: "This page can't be used that way. Go back and use its buttons and forms.",
+    422: "This link is not right. Check it, or go back to the drops.",
+    429: "That was a lot in a short time. Wait a minute, then try again.",
+    500: "Something went wrong on our side. Try again in a moment.",
 }
 
 
-def error_page(
+def page_for_error(
     request: Request,
     status: int,
-    message: str,
     code: str,
+    message: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """The error as a page, with the error's headers (Retry-After on a 429, say)."""
+    """The error as a page, with the error's headers (Retry-After on a 429, say).
+
+    ``message`` is the error's own sentence (a conflict, a rule); None, or a status whose
+    own words are never for people (404, 405, 429, 500), says the page's.
+    """
+    if message is None or status in (401, 404, 405, 429) or status >= 500:
+        message = MESSAGES.get(status, MESSAGES[500])
+        wait = (headers or {}).get("Retry-After", "")
+        if status == 429 and wait.isdigit():
+            message = f"That was a lot in a short time. Wait {wait} seconds, then try again."
+    else:
+        message = humanize(message)
     app = request.app
     viewer = getattr(request.state, "viewer", None)
     return render(
         request,
         "error.html",
-        {"title": TITLES.get(status, "Something went wrong"), "message": message, "code": code},
+        {"title": TITLES.get(status, TITLES[500]), "message": message, "code": code},
         viewer=viewer,
         settings=app.state.settings,
         now=app.state.clock.now(),
