@@ -70,6 +70,15 @@ class DemoDrop:
     path: str
 
 
+# What each demo picture shows: the alt text a brand writes for its drop's image.
+IMAGE_ALT = {
+    "bag": "A quilted leather handbag",
+    "bricks": "A stack of toy bricks",
+    "jacket": "A varsity jacket",
+    "perfume": "A faceted perfume bottle",
+    "sneaker": "A white and red sneaker",
+}
+
 DROPS = (
     DemoDrop(
         "union_grid",
@@ -353,6 +362,7 @@ async def load(settings: Settings, console: Console, *, reset: bool = False) -> 
                 # The demo's own pictures, shipped with dropbell: brands may only link
                 # images on other hosts (drops.service.check_image_url).
                 drop.image_url = f"/static/demo/{spec.image}.svg"
+                drop.image_alt = IMAGE_ALT[spec.image]
                 created.append(drop)
             eligible = [u for u, _, c, lang, _ in SHOPPERS if c == "US" and lang == "en"]
             conn = await session.connection()

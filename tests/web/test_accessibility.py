@@ -1,5 +1,6 @@
-"""Accessibility, measured: axe-core on every page, at phone and desktop size, for a visitor,
-a shopper and a brand. Any serious or critical violation fails, listed page by page.
+"""Accessibility, measured: axe-core on every page, at phone and desktop size (and on a
+phone in dark mode), for a visitor, a shopper and a brand. Any serious or critical
+violation fails, listed page by page.
 
 axe-core comes from npm (``tests/web/package.json``; ``./scripts/test`` runs ``npm ci``).
 """
@@ -35,7 +36,7 @@ class Found:
         return f"  {self.page}: [{self.impact}] {self.rule}: {self.help}\n{where}{more}"
 
 
-@pytest.fixture(params=["phone", "desktop"])
+@pytest.fixture(params=["phone", "desktop", "phone, dark mode"])
 def screen(
     request: pytest.FixtureRequest, browser: Any, devices: dict[str, dict[str, object]]
 ) -> Iterator[tuple[str, Any]]:
@@ -47,10 +48,13 @@ def screen(
         )
     size: dict[str, Any] = (
         dict(devices["iphone"])
-        if request.param == "phone"
+        if request.param.startswith("phone")
         else {"viewport": {"width": 1280, "height": 860}}
     )
-    context = browser.new_context(**size, bypass_csp=True, timezone_id="America/New_York")
+    scheme = "dark" if "dark" in request.param else "light"
+    context = browser.new_context(
+        **size, color_scheme=scheme, bypass_csp=True, timezone_id="America/New_York"
+    )
     context.set_default_timeout(15_000)
     yield request.param, context
     context.close()

@@ -51,7 +51,7 @@ def test_brand_creates_reschedules_and_cancels(
 
     local = (server.now() + timedelta(days=1)).astimezone(ZoneInfo("America/Chicago"))
     brand.get_by_label("Title").fill("Botanical Orchid Set")
-    brand.get_by_label("Description").fill("608 pieces of flowers that never wilt.")
+    brand.get_by_label("Description", exact=True).fill("608 pieces of flowers that never wilt.")
     brand.get_by_label("Price").fill("49.99")
     brand.get_by_label("Launch time").fill(local.strftime("%Y-%m-%dT%H:%M"))
     brand.get_by_label("Shop link").fill(shop.url("/orchid"))

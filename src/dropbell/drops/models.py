@@ -19,6 +19,8 @@ class Drop(Base):
     price: Mapped[str | None] = mapped_column(String(20), default=None)  # a decimal, as text
     currency: Mapped[str | None] = mapped_column(String(3), default=None)
     image_url: Mapped[str | None] = mapped_column(String(2000), default=None)
+    # The image's alt text, written by the brand ("" when it has not said).
+    image_alt: Mapped[str] = mapped_column(String(300), default="", server_default="")
     launch_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     tag: Mapped[str] = mapped_column(String(100), unique=True)  # normalised, without '#'
     # What the tag looks like (dropbell.confusables.skeleton): a new tag that looks like

@@ -78,6 +78,11 @@ Price = Annotated[Decimal, AfterValidator(_price)]
 Tag = Annotated[OneLine, Field(max_length=101), AfterValidator(_tag)]
 ImageUrl = Annotated[OneLine, Field(max_length=2000), AfterValidator(_image_url)]
 
+ALT_DOC = (
+    "The image's alt text: what it shows, for shoppers who cannot see it "
+    '("A quilted black leather bag on a gold chain"); "" when not given.'
+)
+
 
 class DropCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -87,6 +92,7 @@ class DropCreate(BaseModel):
     price: Price | None = None
     currency: Currency | None = None
     image_url: ImageUrl | None = None
+    image_alt: OneLine = Field("", max_length=300, description=ALT_DOC)
     launch_at: LaunchAt = Field(description="RFC 3339 with an offset; must be in the future.")
     shop_url: OneLine = Field(max_length=2000, description="https, on one of your shop domains.")
     tag: Tag = Field(description="The drop's hashtag, without '#'.")
@@ -100,6 +106,7 @@ class DropUpdate(BaseModel):
     price: Price | None = None
     currency: Currency | None = None
     image_url: ImageUrl | None = None
+    image_alt: OneLine | None = Field(None, max_length=300, description=ALT_DOC)
     launch_at: LaunchAt | None = Field(None, description="A new time reschedules the drop.")
     shop_url: OneLine | None = Field(None, max_length=2000)
     tag: Tag | None = None
@@ -113,6 +120,7 @@ class DropOut(BaseModel):
     price: str | None = Field(description='A decimal string, e.g. "129.00".')
     currency: str | None
     image_url: str | None
+    image_alt: str = Field(description=ALT_DOC)
     launch_at: UTCDateTimeOut
     status: Status
     tag: str

@@ -27,6 +27,7 @@ from dropbell.reminders import service as reminders
 from dropbell.reminders.models import Reminder, parse_offsets
 from dropbell.types import BigId
 
+
 def check_shop_url(url: str, domains: Sequence[str]) -> str:
     """Return the normalised URL if it is https on one of ``domains`` (or a subdomain)."""
     if any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in url):
@@ -156,6 +157,7 @@ async def create_drop(
         price=str(data.price) if data.price is not None else None,
         currency=data.currency,
         image_url=data.image_url,
+        image_alt=data.image_alt,
         launch_at=data.launch_at,
         tag=data.tag,
         tag_skeleton=tag_skeleton,
@@ -233,6 +235,8 @@ async def update_drop(
         check_image_url(changes["image_url"], _own_hosts(settings, request_host))
     if changes.get("price") is not None:
         changes["price"] = str(changes["price"])
+    if "image_alt" in changes and changes["image_alt"] is None:
+        changes["image_alt"] = ""
     if "tag" in changes and changes["tag"] != drop.tag:
         changes["tag_skeleton"] = await _check_tag(session, changes["tag"], drop.id)
     for field, value in changes.items():
@@ -411,6 +415,7 @@ def _drop_out(
         price=drop.price,
         currency=drop.currency,
         image_url=drop.image_url,
+        image_alt=drop.image_alt,
         launch_at=drop.launch_at,
         status=status,
         tag=drop.tag,

@@ -88,6 +88,7 @@ async def edit_drop(drop_id: IdPath, ctx: Ctx) -> HTMLResponse:
         "price": drop.price or "",
         "currency": drop.currency or "",
         "image_url": drop.image_url or "",
+        "image_alt": drop.image_alt,
         "launch_at": input_time(drop.launch_at, tz),
         "shop_url": drop.shop_url,
         "tag": drop.tag,

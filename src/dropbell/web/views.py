@@ -93,10 +93,17 @@ async def timeline(
     rows, more = page.trim(await posts.public_timeline(session, page))
     shown = await posts.present(session, clock, settings, rows, viewer)
     return Timeline(
-        posts=shown,
+        posts=[p for p in shown if not _cancelled_drop(p)],
         reason=why_not(settings, viewer),
         next_max_id=rows[-1].id if more and rows else None,
     )
+
+
+def _cancelled_drop(post: PostOut) -> bool:
+    """A called-off drop's announcement (or a repost of it): the home feed leaves it out,
+    so it does not sit at the top; its page, tag page and the notices still show it."""
+    drop = (post.reblog or post).drop
+    return drop is not None and drop.status == "cancelled"
 
 
 def _without_announcement(shown: list[PostOut], drop: DropOut | None) -> list[PostOut]:

@@ -231,9 +231,24 @@
       });
       if (r.ok) {
         const html = await r.text();
+        // An undone repost: the shopper's own repost entry leaves the timeline at once.
+        const gone = form.action.endsWith("/unrepost")
+          ? [...document.querySelectorAll(`article[data-own-repost][data-post-id="${CSS.escape(id)}"]`)]
+          : [];
+        const fromGone = gone.some((entry) => entry.contains(bar));
         document.querySelectorAll(`[data-post-actions="${CSS.escape(id)}"]`).forEach((el) => {
-          replaceWith(el, html, el === bar ? focusKey : null);
+          replaceWith(el, html, el === bar && !fromGone ? focusKey : null);
         });
+        if (gone.length) {
+          const after = gone[gone.length - 1].nextElementSibling;
+          gone.forEach((entry) => entry.remove());
+          if (fromGone) {
+            // Focus the original's Repost button if it is on the page, else what came next.
+            const target = document.querySelector(`[data-post-actions="${CSS.escape(id)}"] [data-focus-key="repost"]`)
+              || after?.querySelector("a[href], button") || document.getElementById("main");
+            if (target instanceof HTMLElement) target.focus();
+          }
+        }
         return;
       }
       if (r.status === 401) {
