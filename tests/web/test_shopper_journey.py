@@ -17,7 +17,7 @@ def sign_up(page: Page, server: Server, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill("correct horse battery")
     page.get_by_label("Country").select_option("US")
-    page.get_by_label("Language").select_option("en")
+    page.get_by_role("main").get_by_label("Language").select_option("en")  # not the switcher
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Drops", exact=True)).to_be_visible()
 

@@ -319,6 +319,13 @@ async def update_profile(session: AsyncSession, viewer: Viewer, data: ProfileUpd
     return account
 
 
+async def set_language(session: AsyncSession, viewer: Viewer, language: str) -> None:
+    """The viewer's language (the web app's, and their notifications'): the switcher's."""
+    account = await get_account(session, viewer.account.id)
+    account.language = language
+    await session.flush()
+
+
 async def approve_partner(session: AsyncSession, username: str, domains: list[str]) -> Account:
     """Make ``username`` a partner brand and add ``domains`` to its approved shop domains."""
     account = await get_by_username(session, username)

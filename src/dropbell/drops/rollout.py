@@ -6,6 +6,7 @@ import hashlib
 
 from dropbell.accounts.service import Caller, Viewer
 from dropbell.config import Settings
+from dropbell.i18n import _
 
 WILDCARD = "*"
 
@@ -16,19 +17,26 @@ def is_eligible(settings: Settings, who: Viewer | Caller | None) -> bool:
 
 
 def ineligible_reason(settings: Settings, who: Viewer | Caller | None) -> str | None:
-    """A short, human reason why Remind me is not offered (None when it is)."""
+    """A short, human reason why Remind me is not offered (None when it is), in the page's
+    language."""
     if who is None:
-        return "Log in to set a reminder."
+        return _("Log in to set a reminder.")
     caller = who.caller if isinstance(who, Viewer) else who
     platforms, countries, languages = settings.rollout  # lower, upper, lower case
     if not _admits(platforms, caller.platform.lower()):
-        return f"Remind me is not yet available on {caller.platform}."
+        return _("Remind me is not yet available on %(platform)s.") % {"platform": caller.platform}
     if not _admits(countries, caller.country.upper()):
-        return f"Remind me is not yet available in your country ({caller.country})."
+        return _("Remind me is not yet available in your country (%(country)s).") % {
+            "country": caller.country
+        }
     if not _admits(languages, caller.language.lower()):
-        return f"Remind me is not yet available in your language ({caller.language})."
+        return _("Remind me is not yet available in your language (%(language)s).") % {
+            "language": caller.language
+        }
     if not in_share(caller.account_id, settings.rollout_percent):
-        return "Remind me is not yet available for your account; it is coming to more people soon."
+        return _(
+            "Remind me is not yet available for your account; it is coming to more people soon."
+        )
     return None
 
 

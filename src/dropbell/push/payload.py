@@ -12,8 +12,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from dropbell import i18n
 from dropbell.accounts.models import Account
 from dropbell.drops.models import Drop
+from dropbell.i18n import _, ngettext
 
 # An aes128gcm body is a 86-byte header (salt, record size, the sender's key) plus
 # the record: the plaintext, one delimiter byte and a 16-byte tag. Push services take
@@ -37,18 +39,33 @@ class Message:
 
 
 def _texts(kind: str, drop: Drop, brand: str, due_at: datetime) -> tuple[str, str]:
+    """Title and body in the current language (i18n.use: the recipients')."""
+    names = {"title": drop.title, "brand": brand}
     if kind == "drop_soon":
         minutes = max(1, round((drop.launch_at - due_at).total_seconds() / 60))
-        when = f"in {minutes} minutes" if minutes < 120 else f"in {round(minutes / 60)} hours"
-        return f"{drop.title} drops {when}", f"{brand} · tap to get ready."
+        hours = round(minutes / 60)
+        if minutes < 120:
+            title = ngettext(
+                "%(title)s drops in %(num)d minute", "%(title)s drops in %(num)d minutes", minutes
+            ) % {**names, "num": minutes}
+        else:
+            title = ngettext(
+                "%(title)s drops in %(num)d hour", "%(title)s drops in %(num)d hours", hours
+            ) % {**names, "num": hours}
+        return title, _("%(brand)s · tap to get ready.") % names
     if kind == "drop_live":
-        return f"{drop.title} is live", f"{brand} · shop it now."
+        return _("%(title)s is live") % names, _("%(brand)s · shop it now.") % names
     if kind == "drop_rescheduled":
-        return f"{drop.title} has a new time", f"{brand} moved the launch; tap for the new time."
+        return (
+            _("%(title)s has a new time") % names,
+            _("%(brand)s moved the launch; tap for the new time.") % names,
+        )
     if kind == "drop_cancelled":
-        return f"{drop.title} was cancelled", f"{brand} called off this drop."
+        return _("%(title)s was cancelled") % names, _("%(brand)s called off this drop.") % names
     if kind == "drop_announced":
-        return f"{brand} announced {drop.title}", "Tap Remind me to hear when it launches."
+        return _("%(brand)s announced %(title)s") % names, _(
+            "Tap Remind me to hear when it launches."
+        )
     return drop.title, brand
 
 
@@ -70,9 +87,12 @@ def build(
     public_url: str,
     due_at: datetime,
     expires_at: datetime,
+    locale: str = i18n.DEFAULT,
 ) -> Message:
+    """The push of one notice, in ``locale`` (its recipients' language)."""
     base = public_url.rstrip("/")
-    title, body = _texts(kind, drop, brand.display_name, due_at)
+    with i18n.use(locale):
+        title, body = _texts(kind, drop, brand.display_name, due_at)
     data = {
         "title": title[:120],
         "body": body[:300],

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dropbell import errors
 from dropbell.drops.schemas import DropCreate, DropUpdate
+from dropbell.i18n import N_, _
 from dropbell.types import IdPath
 from dropbell.web import views
 from dropbell.web.context import Ctx, PageContext
@@ -20,11 +21,16 @@ from dropbell.web.session import CsrfChecked
 router = APIRouter(prefix="/console", include_in_schema=False, route_class=PageRoute)
 
 NOTICES = {
-    "created": "Your drop is announced. Shoppers can tap Remind me now.",
-    "saved": "Changes saved.",
-    "rescheduled": "Rescheduled. Subscribers are told the new time.",
-    "cancelled": "Drop cancelled. Subscribers are told.",
+    "created": N_("Your drop is announced. Shoppers can tap Remind me now."),
+    "saved": N_("Changes saved."),
+    "rescheduled": N_("Rescheduled. Subscribers are told the new time."),
+    "cancelled": N_("Drop cancelled. Subscribers are told."),
 }
+
+
+def _notice(key: str | None) -> str | None:
+    text = NOTICES.get(key or "")
+    return _(text) if text else None
 
 
 def _form_page(
@@ -36,7 +42,7 @@ def _form_page(
 @router.get("", response_class=HTMLResponse)
 async def index(ctx: Ctx, notice: Annotated[str | None, Query()] = None) -> HTMLResponse:
     page = await views.console(ctx.session, ctx.clock, ctx.settings, ctx.need())
-    return await ctx.page("console/index.html", {"page": page, "notice": NOTICES.get(notice or "")})
+    return await ctx.page("console/index.html", {"page": page, "notice": _notice(notice)})
 
 
 @router.get("/drops/new", response_class=HTMLResponse)
@@ -74,7 +80,7 @@ async def drop_stats(
     drop_id: IdPath, ctx: Ctx, notice: Annotated[str | None, Query()] = None
 ) -> HTMLResponse:
     page = await views.console_drop(ctx.session, ctx.clock, ctx.settings, ctx.need(), drop_id)
-    return await ctx.page("console/drop.html", {"page": page, "notice": NOTICES.get(notice or "")})
+    return await ctx.page("console/drop.html", {"page": page, "notice": _notice(notice)})
 
 
 @router.get("/drops/{drop_id}/edit", response_class=HTMLResponse)

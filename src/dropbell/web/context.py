@@ -15,13 +15,14 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dropbell import i18n
 from dropbell.accounts.deps import Session, WebViewer
 from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.deps import AppClock, AppSettings
 from dropbell.web import views
-from dropbell.web.render import render
+from dropbell.web.render import render, request_locale
 from dropbell.web.routing import LoginRequired
 
 
@@ -76,6 +77,9 @@ class PageContext:
 async def page_context(
     request: Request, viewer: WebViewer, session: Session, clock: AppClock, settings: AppSettings
 ) -> PageContext:
+    # The texts the handler and views make (a form's error, a funnel's labels) speak the
+    # page's language too; render() picks the same one.
+    i18n.set_for_request(request_locale(request, viewer))
     return PageContext(request, session, clock, settings, viewer)
 
 
@@ -83,6 +87,7 @@ async def guest_context(
     request: Request, session: Session, clock: AppClock, settings: AppSettings
 ) -> PageContext:
     """For the sign-up and log-in forms' POSTs: nobody is looked up (the viewer is None)."""
+    i18n.set_for_request(request_locale(request, None))
     return PageContext(request, session, clock, settings)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbell.drops.schemas import DropStats
+from dropbell.i18n import _
 
 WIDTH, BAR_HEIGHT, GAP, LABEL_WIDTH = 320, 34, 14, 0
 
@@ -33,12 +34,12 @@ def funnel(stats: DropStats) -> Funnel:
     """Bars centred like a funnel, each as wide as its share of the largest step."""
     delivered = max(stats.notified_soon, stats.notified_live)
     steps = [
-        ("Reminders set", stats.reminders),
-        ("Delivered", delivered),
-        ("Opened", stats.opened),
-        ("Shop clicks", stats.shop_clicks.total),
+        (_("Reminders set"), stats.reminders),
+        (_("Delivered"), delivered),
+        (_("Opened"), stats.opened),
+        (_("Shop clicks"), stats.shop_clicks.total),
     ]
-    top = max(v for _, v in steps) or 1
+    top = max(v for _label, v in steps) or 1
     bars = []
     for i, (label, value) in enumerate(steps):
         width = max(6.0, WIDTH * value / top) if value else 6.0
@@ -62,4 +63,6 @@ def funnel(stats: DropStats) -> Funnel:
     summary = ", ".join(
         f"{b.label} {b.value}" + (f" ({b.percent}%)" if b.percent is not None else "") for b in bars
     )
-    return Funnel(bars=bars, width=WIDTH, height=height, summary=f"Funnel: {summary}.")
+    return Funnel(
+        bars=bars, width=WIDTH, height=height, summary=_("Funnel: %(steps)s.") % {"steps": summary}
+    )

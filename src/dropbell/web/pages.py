@@ -1,4 +1,5 @@
-"""What shoppers see: the timeline, posts, a drop's page, Remind me, notifications, tag pages."""
+"""What shoppers see: the timeline, posts, a drop's page, Remind me, notifications, tag pages,
+and the language switcher."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from dropbell import counting, errors, ratelimit
+from dropbell import counting, errors, i18n, ratelimit
 from dropbell.posts.schemas import PostCreate, PostOut
 from dropbell.posts.service import PostAction
 from dropbell.types import MAX_ID, IdPath
@@ -234,3 +235,35 @@ async def bookmarks_page(
 ) -> HTMLResponse:
     page = await views.bookmarks(ctx.session, ctx.clock, ctx.settings, ctx.need(), max_id)
     return await ctx.page("bookmarks.html", {"page": page, "source": "post"})
+
+
+# -- the language switcher ----------------------------------------------------------
+
+LANGUAGE_COOKIE_DAYS = 365
+
+
+@router.post("/language")
+async def switch_language(
+    _csrf: CsrfChecked,
+    ctx: Ctx,
+    language: Annotated[str, Form()] = "",
+    next: Annotated[str | None, Form()] = None,
+) -> RedirectResponse:
+    """Speak ``language`` (en, ar, fr, es; anything else is English) from now on, and open
+    ``next`` again in it. A logged-in shopper's choice is the account's language (every
+    device, and their notifications); a visitor's is a cookie on this browser."""
+    chosen = i18n.supported(language) or i18n.DEFAULT
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if ctx.viewer is not None:
+        await views.set_language(ctx.session, ctx.viewer, chosen)
+        response.delete_cookie(i18n.COOKIE, path="/")  # the account's choice is the one
+    else:
+        response.set_cookie(
+            i18n.COOKIE,
+            chosen,
+            max_age=LANGUAGE_COOKIE_DAYS * 86400,
+            samesite="lax",
+            secure=ctx.settings.secure_cookies,
+            path="/",
+        )
+    return response

@@ -16,6 +16,7 @@ from dropbell.drops import service as drops
 from dropbell.drops import stats as drop_stats
 from dropbell.drops.rollout import ineligible_reason
 from dropbell.drops.schemas import DropCreate, DropOut, DropStats, DropUpdate
+from dropbell.i18n import _
 from dropbell.notifications import service as notifications
 from dropbell.notifications.schemas import NotificationOut
 from dropbell.pagination import Page
@@ -252,7 +253,7 @@ def chosen_leads(
     if picker is None and not offsets:
         return None
     if len(offsets or []) > MAX_LEADS:
-        raise errors.InvalidOffset(f"Choose at most {MAX_LEADS} reminder times.")
+        raise errors.InvalidOffset(_("Choose at most %(num)d reminder times.") % {"num": MAX_LEADS})
     allowed = settings.allowed_offsets
     chosen: list[int] = []
     for raw in offsets or []:
@@ -260,9 +261,15 @@ def chosen_leads(
         if lead not in allowed:
             menu = sorted(allowed, reverse=True)
             names = [lead_text(o) for o in menu]
-            listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+            listed = names[0]
+            if len(names) > 1:
+                listed = _("%(some)s or %(last)s") % {
+                    "some": ", ".join(names[:-1]),
+                    "last": names[-1],
+                }
             raise errors.InvalidOffset(
-                f"That is not a reminder time you can choose: pick {listed} before the launch."
+                _("That is not a reminder time you can choose: pick %(leads)s before the launch.")
+                % {"leads": listed}
             )
         chosen.append(lead)
     return chosen
@@ -399,6 +406,11 @@ async def sign_up(session: AsyncSession, clock: Clock, data: AccountCreate, plat
             session, clock, account.username, data.password, platform
         )
     return token
+
+
+async def set_language(session: AsyncSession, viewer: Viewer, language: str) -> None:
+    """The switcher's choice, for a logged-in shopper: the account's language."""
+    await accounts.set_language(session, viewer, language)
 
 
 async def read_all(session: AsyncSession, clock: Clock, viewer: Viewer) -> int:

@@ -5,6 +5,15 @@
   "use strict";
   const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content;
   const csrf = meta("csrf-token");
+  // What the script says, in the page's language: base.html carries the translations
+  // (#ui-text), keyed by the English text; {name} placeholders are filled in here.
+  let uiText = {};
+  try { uiText = JSON.parse(document.getElementById("ui-text")?.textContent || "{}"); } catch (_) { /* English */ }
+  const ui = (text, values = {}) =>
+    (uiText[text] || text).replace(/\{(\w+)\}/g, (all, key) => (key in values ? String(values[key]) : all));
+  // The language switcher sends itself when a language is picked (its button is for no script).
+  document.querySelector("[data-language-switcher] select")
+    ?.addEventListener("change", (event) => event.target.form.requestSubmit());
   // The server's clock, carried by the page (and each card, and the stream): countdowns and
   // "3 min ago" count from it and this device's monotonic clock, never from the device's
   // date, which may be set wrong (or be changed while the page is open).
@@ -106,9 +115,9 @@
     const s = Math.floor(ms / 1000);
     const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600);
     const m = Math.floor((s % 3600) / 60), sec = s % 60;
-    if (d) return `Starts in ${d}d ${h}h`;
-    if (h) return `Starts in ${h}h ${pad(m)}m`;
-    return `Starts in ${m}:${pad(sec)}`;
+    if (d) return ui("Starts in {d}d {h}h", { d, h });
+    if (h) return ui("Starts in {h}h {m}m", { h, m: pad(m) });
+    return ui("Starts in {m}:{s}", { m, s: pad(sec) });
   };
 
   const tick = () => {
@@ -121,7 +130,7 @@
         el.textContent = formatLeft(left);
         return;
       }
-      el.textContent = "Live now";
+      el.textContent = ui("Live now");
       if (!el.dataset.expired) {
         el.dataset.expired = "1";
         const card = el.closest("[data-drop-id]");
@@ -170,7 +179,7 @@
     if (href) {
       const a = document.createElement("a");
       a.href = href;
-      a.textContent = "Open";
+      a.textContent = ui("Open");
       el.append(a);
     }
     box.append(el);
@@ -214,11 +223,11 @@
         } catch (err) {
           if (err && err.name === "AbortError") return; // closed the sheet: nothing shared
           const copied = await copyText(shareUrl);
-          toast(copied ? "Link copied" : `Copy this link: ${shareUrl}`);
+          toast(copied ? ui("Link copied") : ui("Copy this link: {url}", { url: shareUrl }));
         }
       } else {
         const copied = await copyText(shareUrl);
-        toast(copied ? "Link copied" : `Copy this link: ${shareUrl}`);
+        toast(copied ? ui("Link copied") : ui("Copy this link: {url}", { url: shareUrl }));
       }
     }
     if (button) button.setAttribute("aria-busy", "true");
@@ -255,11 +264,11 @@
         window.location.href = `/login?next=${encodeURIComponent(window.location.pathname)}`;
         return;
       }
-      let message = "Something went wrong. Try again.";
+      let message = ui("Something went wrong. Try again.");
       try { message = (await r.json()).error || message; } catch (_) { /* not JSON */ }
       toast(message);
     } catch (_) {
-      toast("You seem to be offline.");
+      toast(ui("You seem to be offline."));
     }
     if (button) button.removeAttribute("aria-busy");
   };
@@ -286,7 +295,7 @@
           const empty = document.querySelector("[data-reminders-empty]");
           if (empty) empty.hidden = false;
         }
-        toast(`Reminder removed: ${title}`);
+        toast(ui("Reminder removed: {title}", { title }));
         const focus = next?.querySelector('[data-focus-key="undo"]') || document.querySelector("h1");
         if (focus instanceof HTMLElement) {
           if (!focus.hasAttribute("tabindex") && focus.tagName === "H1") focus.setAttribute("tabindex", "-1");
@@ -294,11 +303,11 @@
         }
         return;
       }
-      let message = "Something went wrong. Try again.";
+      let message = ui("Something went wrong. Try again.");
       try { message = (await r.json()).error || message; } catch (_) { /* not JSON */ }
       toast(message);
     } catch (_) {
-      toast("You seem to be offline.");
+      toast(ui("You seem to be offline."));
     }
     if (button) button.removeAttribute("aria-busy");
   };
@@ -340,12 +349,12 @@
         replaceWith(card, await r.text(), focusKey);
         return;
       }
-      let message = "Something went wrong. Try again.";
+      let message = ui("Something went wrong. Try again.");
       try { message = (await r.json()).error || message; } catch (_) { /* not JSON */ }
       toast(message);
       if (r.status === 409) refreshDrop(card.dataset.dropId);
     } catch (_) {
-      toast("You seem to be offline.");
+      toast(ui("You seem to be offline."));
     }
     if (button) button.removeAttribute("aria-busy");
   });
@@ -358,10 +367,10 @@
   };
 
   const WHAT = {
-    drop_soon: "starts soon",
-    drop_live: "is live now",
-    drop_rescheduled: "has a new launch time",
-    drop_cancelled: "was cancelled",
+    drop_soon: "{title} starts soon",
+    drop_live: "{title} is live now",
+    drop_rescheduled: "{title} has a new launch time",
+    drop_cancelled: "{title} was cancelled",
   };
 
   const addToList = async (n) => {
@@ -389,10 +398,10 @@
       addToList(n);
       if (n.drop) {
         refreshDrop(n.drop.id);
-        if (!n.read) toast(`${n.drop.title} ${WHAT[n.type] || "has news"}`, `/drops/${n.drop.id}?via=notification`);
+        if (!n.read) toast(ui(WHAT[n.type] || "{title} has news", { title: n.drop.title }), `/drops/${n.drop.id}?via=notification`);
       } else if (n.account && n.post && !n.read) {
-        const did = n.type === "like" ? "liked" : "reposted";
-        toast(`${n.account.display_name} ${did} your post`, `/posts/${n.post.id}`);
+        const did = n.type === "like" ? "{name} liked your post" : "{name} reposted your post";
+        toast(ui(did, { name: n.account.display_name }), `/posts/${n.post.id}`);
       }
     });
   };

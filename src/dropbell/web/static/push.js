@@ -11,6 +11,9 @@
 (() => {
   "use strict";
   const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
+  let uiText = {};  // the page's language (base.html's #ui-text), keyed by the English text
+  try { uiText = JSON.parse(document.getElementById("ui-text")?.textContent || "{}"); } catch (_) { /* English */ }
+  const ui = (text) => uiText[text] || text;
   const loggedIn = document.body.hasAttribute("data-stream");
   const canRegister = "serviceWorker" in navigator;
   const supported = canRegister && "PushManager" in window && "Notification" in window;
@@ -40,13 +43,13 @@
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (method === "GET" && r.status === 404) return null;
-    if (!r.ok) throw new Error((await readError(r)) || "Something went wrong. Try again.");
+    if (!r.ok) throw new Error((await readError(r)) || ui("Something went wrong. Try again."));
     return r.json();
   };
 
   const serverKey = async () => {
     const r = await fetch("/push/key", { credentials: "same-origin" });
-    if (!r.ok) throw new Error((await readError(r)) || "Notifications are not available right now.");
+    if (!r.ok) throw new Error((await readError(r)) || ui("Notifications are not available right now."));
     return (await r.json()).public_key;
   };
 
@@ -132,7 +135,7 @@
   const turnOn = async () => {
     const permission = await Notification.requestPermission();
     if (permission === "denied") return { state: "denied" };
-    if (permission !== "granted") return { state: "off", message: "Notifications were not turned on." };
+    if (permission !== "granted") return { state: "off", message: ui("Notifications were not turned on.") };
     const reg = await registration;
     if (!reg) return { state: "unsupported" };
     const key = await serverKey();
@@ -190,7 +193,7 @@
     try {
       showEverywhere(await work());
     } catch (err) {
-      if (box) say(box, err.message || "Something went wrong. Try again.");
+      if (box) say(box, err.message || ui("Something went wrong. Try again."));
     } finally {
       button.removeAttribute("aria-busy");
       button.disabled = false;
@@ -269,7 +272,7 @@
       const saved = await call("PUT", { data: { alerts } });
       current = Promise.resolve({ state: "on", subscription: saved });
       showAlerts(box, saved.alerts || {});
-      say(box, "Saved.");
+      say(box, ui("Saved."));
     } catch (err) {
       input.checked = !input.checked;
       say(box, err.message);
