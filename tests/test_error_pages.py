@@ -75,6 +75,20 @@ async def test_an_unknown_page_is_a_404_page(client: httpx.AsyncClient) -> None:
     _page(await client.get("/posts/3000000000", headers=BROWSER), 404, "find that page")
 
 
+async def test_a_logged_in_shopper_s_404_page_has_their_tabs(api: Api) -> None:
+    shopper = await api.signup()
+    await api.client.get("/login")
+    form = {
+        "username": shopper.username,
+        "password": "correct horse battery",
+        "csrf_token": api.client.cookies["dropbell_csrf"],
+    }
+    assert (await api.client.post("/login", data=form)).status_code == 303
+    r = await api.client.get("/nope", headers=BROWSER)
+    _page(r, 404, "find that page")
+    assert '<nav class="tabs"' in r.text and 'href="/signup"' not in r.text
+
+
 async def test_a_wrong_method_is_a_405_page(client: httpx.AsyncClient) -> None:
     r = await client.post("/", headers=BROWSER)
     _page(r, 405, "Not here", "Go back and use its buttons and forms")

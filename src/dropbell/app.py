@@ -41,7 +41,7 @@ from dropbell.web.auth import router as web_auth_router
 from dropbell.web.console import router as web_console_router
 from dropbell.web.pages import router as pages_router
 from dropbell.web.pwa import router as pwa_router
-from dropbell.web.routing import page_for_error
+from dropbell.web.routing import page_for_any_error
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -110,7 +110,7 @@ def create_app(
     app.state.scheduler = None
     app.state.hub = hub
     app.state.rate_counter = make_counter(settings.redis_url)
-    errors.install_handlers(app, page=page_for_error)
+    errors.install_handlers(app, page=page_for_any_error)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # HSTS only when served over https (the public URL says so): never on a local http.
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)

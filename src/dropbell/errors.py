@@ -9,7 +9,7 @@ for a page outside ``/api/`` gets the web app's error page instead (``install_ha
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -132,7 +132,9 @@ _HTTP_CODES = {
 }
 
 
-PageRenderer = Callable[[Request, int, str, str | None, Mapping[str, str] | None], Response]
+PageRenderer = Callable[
+    [Request, int, str, str | None, Mapping[str, str] | None], Awaitable[Response]
+]
 """``page(request, status, code, message, headers)``: an error as a web page (``message``
 None: the page's own words for the status)."""
 
@@ -170,7 +172,7 @@ def install_handlers(app: FastAPI, page: PageRenderer | None = None) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:
         if render := as_page(request):
-            return render(request, exc.status, exc.code, exc.detail, exc.headers)
+            return await render(request, exc.status, exc.code, exc.detail, exc.headers)
         response = error_response(exc.status, exc.code, exc.detail)
         if exc.headers:
             response.headers.update(exc.headers)
@@ -180,7 +182,7 @@ def install_handlers(app: FastAPI, page: PageRenderer | None = None) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         if render := as_page(request):  # a link with a bad id names no page: 404
             bad_path = any(e.get("loc", ("",))[0] == "path" for e in exc.errors())
-            return render(request, 404 if bad_path else 422, "invalid", None, None)
+            return await render(request, 404 if bad_path else 422, "invalid", None, None)
         # Bytes that are not JSON at all are a bad request (400); JSON of the wrong shape
         # is what 422 is for.
         for e in exc.errors():
@@ -205,7 +207,7 @@ def install_handlers(app: FastAPI, page: PageRenderer | None = None) -> None:
         if exc.status_code == 405:  # pages are not in the schema: Starlette's own list
             headers["Allow"] = ", ".join(_allowed_methods(request)) or headers.get("Allow", "")
         if render := as_page(request):
-            return render(request, exc.status_code, code, None, headers)
+            return await render(request, exc.status_code, code, None, headers)
         message = exc.detail if isinstance(exc.detail, str) else code
         response = error_response(exc.status_code, code, message)
         response.headers.update(headers)

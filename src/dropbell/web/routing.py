@@ -14,6 +14,9 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dropbell import errors
+from dropbell.accounts.deps import SESSION_COOKIE, token_time
+from dropbell.accounts.service import viewer_for_token
+from dropbell.db import transaction
 from dropbell.errors import describe
 from dropbell.web.forms import humanize
 from dropbell.web.render import render
@@ -94,6 +97,23 @@ MESSAGES = {
     429: "That was a lot in a short time. Wait a minute, then try again.",
     500: "Something went wrong on our side. Try again in a moment.",
 }
+
+
+async def page_for_any_error(
+    request: Request,
+    status: int,
+    code: str,
+    message: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """``page_for_error`` for what no page route caught (an unknown path, a wrong method):
+    the session cookie's viewer is looked up first, so a logged-in shopper's error page
+    has their tabs, not "Log in"."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token and getattr(request.state, "viewer", None) is None:
+        async with transaction(request.app.state.sessionmaker) as session:
+            request.state.viewer = await viewer_for_token(session, token, *token_time(request))
+    return page_for_error(request, status, code, message, headers)
 
 
 def page_for_error(
