@@ -58,8 +58,9 @@ async def test_killed_mid_batch_resends_at_most_what_was_in_flight(
     assert len(step.targets) == 4
     async with transaction(push.sessionmaker) as session:
         key = await keys.current_key(session, clock, push_worker.settings)
-        message = await push_worker._message(session, job)
-        assert message is not None
+        messages = await push_worker._messages(session, job)
+        assert messages is not None
+        message = messages["en"]  # the devices' accounts speak English
     in_flight = step.targets[:2]
     await push_worker.sender.send_many(key, message, in_flight)
 
@@ -84,8 +85,9 @@ async def test_a_crash_between_batches_repeats_nothing(
     assert job is not None
     async with transaction(push.sessionmaker) as session:
         key = await keys.current_key(session, clock, push_worker.settings)
-        message = await push_worker._message(session, job)
-        assert message is not None
+        messages = await push_worker._messages(session, job)
+        assert messages is not None
+        message = messages["en"]  # the devices' accounts speak English
     step = await push_worker.step(job)
     await push_worker.record(job, await push_worker.sender.send_many(key, message, step.targets))
     # ... and dies here, its first batch recorded.

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, case, func, or_, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dropbell import dialect
+from dropbell import dialect, i18n
 from dropbell.accounts.models import Account
 from dropbell.clock import Clock
 from dropbell.config import Settings
@@ -124,6 +124,14 @@ class Step:
 
 
 _STOP = Step([], done=True)
+
+
+def _by_language(targets: list[Target]) -> dict[str, list[Target]]:
+    """Targets grouped by the language their push is written in (English by default)."""
+    groups: dict[str, list[Target]] = {}
+    for target in targets:
+        groups.setdefault(i18n.supported(target.language) or i18n.DEFAULT, []).append(target)
+    return groups
 
 
 class PushWorker:
@@ -223,8 +231,8 @@ class PushWorker:
         """Push one notice to every subscription that wants it, step by step."""
         async with transaction(self.sessionmaker) as session:
             key = await keys.current_key(session, self.clock, self.settings)
-            message = await self._message(session, job)
-            if message is None:  # the drop was deleted: nothing to say
+            messages = await self._messages(session, job)
+            if messages is None:  # the drop was deleted: nothing to say
                 await session.execute(
                     update(PushJob)
                     .where(PushJob.id == job.id)
@@ -236,26 +244,35 @@ class PushWorker:
             step = await self.step(job)
             if step.done:
                 break
-            if step.targets:
-                outcomes = await self.sender.send_many(key, message, step.targets)
+            outcomes = []
+            for locale, targets in _by_language(step.targets).items():
+                outcomes += await self.sender.send_many(key, messages[locale], targets)
+            if outcomes:
                 await self.record(job, outcomes)
                 sent += sum(o.state == SENT for o in outcomes)
         log.info("push job %s (%s, drop %s): %d pushes sent", job.id, job.kind, job.drop_id, sent)
 
-    async def _message(self, session: AsyncSession, job: ClaimedPush) -> payload.Message | None:
+    async def _messages(
+        self, session: AsyncSession, job: ClaimedPush
+    ) -> dict[str, payload.Message] | None:
+        """The notice's push in each language dropbell speaks (a handful, made once)."""
         drop = await session.get(Drop, job.drop_id)
         if drop is None:
             return None
         brand = await session.get_one(Account, drop.brand_id)
-        return payload.build(
-            notification_id=job.notification_id,
-            kind=job.kind,
-            drop=drop,
-            brand=brand,
-            public_url=self.settings.public_url,
-            due_at=job.due_at,
-            expires_at=job.expires_at,
-        )
+        return {
+            locale: payload.build(
+                notification_id=job.notification_id,
+                kind=job.kind,
+                drop=drop,
+                brand=brand,
+                public_url=self.settings.public_url,
+                due_at=job.due_at,
+                expires_at=job.expires_at,
+                locale=locale,
+            )
+            for locale in i18n.LOCALES
+        }
 
     async def step(self, job: ClaimedPush) -> Step:
         """Lease check, then ready rows, or the next ledger batch, or finish.

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell import dialect
-from dropbell.accounts.models import AccessToken
+from dropbell.accounts.models import AccessToken, Account
 from dropbell.db import UTCDateTime
 from dropbell.push.models import (
     DONE,
@@ -43,12 +43,16 @@ log = logging.getLogger(__name__)
 
 
 async def ready(session: AsyncSession, job: PushJob, now: datetime, limit: int) -> list[Target]:
-    """Pending ledger rows due now (first tries, and retries whose time came)."""
+    """Pending ledger rows due now (first tries, and retries whose time came), each with
+    its subscriber's language (the push is written in it)."""
     d, s = PushDelivery, PushSubscription
     rows = (
         await session.execute(
-            select(d.id, d.subscription_id, d.attempts, s.endpoint, s.p256dh, s.auth)
+            select(
+                d.id, d.subscription_id, d.attempts, s.endpoint, s.p256dh, s.auth, Account.language
+            )
             .outerjoin(s, s.id == d.subscription_id)
+            .outerjoin(Account, Account.id == s.account_id)
             .where(
                 d.notification_id == job.notification_id,
                 d.state == PENDING,
@@ -62,7 +66,7 @@ async def ready(session: AsyncSession, job: PushJob, now: datetime, limit: int) 
     if gone:  # unsubscribed since the row was written: nothing to send, nothing to count
         await session.execute(delete(d).where(d.id.in_(gone)))
     return [
-        Target(r.id, r.subscription_id, r.endpoint, r.p256dh, r.auth, r.attempts)
+        Target(r.id, r.subscription_id, r.endpoint, r.p256dh, r.auth, r.attempts, r.language)
         for r in rows
         if r.endpoint is not None
     ]

@@ -57,6 +57,7 @@ class Target:
     p256dh: str
     auth: str
     attempts: int  # tries so far
+    language: str | None = None  # the subscriber's: the push is written in it
 
 
 @dataclass(frozen=True)
