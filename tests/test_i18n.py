@@ -273,3 +273,18 @@ def test_every_text_is_translated(locale: str) -> None:
     assert not problems, problems
     stale = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id} - set(source)
     assert not stale, f"{locale}: no longer in the code: {sorted(stale)}"
+
+
+async def test_error_pages_speak_the_visitors_language(api: Api) -> None:
+    """A browser's error page (an unknown path, a wrong id) is in its language."""
+    page = await api.client.get("/nope", headers={"Accept": "text/html", "Accept-Language": "ar"})
+    assert page.status_code == 404
+    assert _html_tag(page) == '<html lang="ar" dir="rtl">'
+    assert "<h1>غير موجود</h1>" in page.text
+    assert "لم نجد هذه الصفحة. تحقّق من الرابط، أو عُد إلى الإصدارات." in page.text
+    page = await api.client.get(
+        "/drops/abc", headers={"Accept": "text/html", "Accept-Language": "es-MX"}
+    )
+    assert page.status_code == 404 and "<h1>No encontrado</h1>" in page.text
+    page = await api.client.get("/nope", headers={"Accept": "text/html", "Accept-Language": "en"})
+    assert "<h1>Not found</h1>" in page.text

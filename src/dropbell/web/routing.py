@@ -13,13 +13,14 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dropbell import errors
+from dropbell import errors, i18n
 from dropbell.accounts.deps import SESSION_COOKIE, token_time
 from dropbell.accounts.service import viewer_for_token
 from dropbell.db import transaction
 from dropbell.errors import describe
+from dropbell.i18n import N_, _
 from dropbell.web.forms import humanize
-from dropbell.web.render import render
+from dropbell.web.render import render, request_locale
 
 FRAGMENT_HEADER = "X-Fragment"
 log = logging.getLogger(__name__)
@@ -77,25 +78,25 @@ class PageRoute(APIRoute):
 
 
 TITLES = {
-    401: "Please log in",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Not here",
-    409: "Not any more",
-    422: "That didn't work",
-    429: "Slow down",
-    500: "Something went wrong",
+    401: N_("Please log in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Not here"),
+    409: N_("Not any more"),
+    422: N_("That didn't work"),
+    429: N_("Slow down"),
+    500: N_("Something went wrong"),
 }
 
 # What a page says when the error's own words are for developers (a path, a parameter, a
 # method) or there are none: what happened, and what to do.
 MESSAGES = {
-    401: "Log in to see this page.",
-    404: "We can't find that page. Check the link, or go back to the drops.",
-    405: "This page can't be used that way. Go back and use its buttons and forms.",
-    422: "This link is not right. Check it, or go back to the drops.",
-    429: "That was a lot in a short time. Wait a minute, then try again.",
-    500: "Something went wrong on our side. Try again in a moment.",
+    401: N_("Log in to see this page."),
+    404: N_("We can't find that page. Check the link, or go back to the drops."),
+    405: N_("This page can't be used that way. Go back and use its buttons and forms."),
+    422: N_("This link is not right. Check it, or go back to the drops."),
+    429: N_("That was a lot in a short time. Wait a minute, then try again."),
+    500: N_("Something went wrong on our side. Try again in a moment."),
 }
 
 
@@ -126,21 +127,26 @@ def page_for_error(
     """The error as a page, with the error's headers (Retry-After on a 429, say).
 
     ``message`` is the error's own sentence (a conflict, a rule); None, or a status whose
-    own words are never for people (404, 405, 429, 500), says the page's.
+    own words are never for people (404, 405, 429, 500), says the page's (in the page's
+    language; the error's own sentence is the service's, in English).
     """
-    if message is None or status in (401, 404, 405, 429) or status >= 500:
-        message = MESSAGES.get(status, MESSAGES[500])
-        wait = (headers or {}).get("Retry-After", "")
-        if status == 429 and wait.isdigit():
-            message = f"That was a lot in a short time. Wait {wait} seconds, then try again."
-    else:
-        message = humanize(message)
-    app = request.app
     viewer = getattr(request.state, "viewer", None)
+    with i18n.use(request_locale(request, viewer)):
+        title = _(TITLES.get(status, TITLES[500]))
+        if message is None or status in (401, 404, 405, 429) or status >= 500:
+            message = _(MESSAGES.get(status, MESSAGES[500]))
+            wait = (headers or {}).get("Retry-After", "")
+            if status == 429 and wait.isdigit():
+                message = _(
+                    "That was a lot in a short time. Wait %(seconds)s seconds, then try again."
+                ) % {"seconds": wait}
+        else:
+            message = humanize(message)
+    app = request.app
     return render(
         request,
         "error.html",
-        {"title": TITLES.get(status, TITLES[500]), "message": message, "code": code},
+        {"title": title, "message": message, "code": code},
         viewer=viewer,
         settings=app.state.settings,
         now=app.state.clock.now(),
