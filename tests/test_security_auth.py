@@ -257,7 +257,7 @@ def test_serve_leaves_forwarded_headers_to_the_app(
         return None
 
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw))
-    monkeypatch.setattr(cli, "_prepare_schema", no_schema)
+    monkeypatch.setattr(cli, "prepare_schema", no_schema)
     url = f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}"
     result = CliRunner().invoke(cli.app, ["serve", "--database-url", url, "--no-scheduler"])
     assert result.exit_code == 0, result.output
