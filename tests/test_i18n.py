@@ -288,3 +288,20 @@ async def test_error_pages_speak_the_visitors_language(api: Api) -> None:
     assert page.status_code == 404 and "<h1>No encontrado</h1>" in page.text
     page = await api.client.get("/nope", headers={"Accept": "text/html", "Accept-Language": "en"})
     assert "<h1>Not found</h1>" in page.text
+
+
+async def test_a_forms_errors_are_in_the_pages_language(api: Api) -> None:
+    """What is wrong with a field is said in the page's language (the service's own
+    sentences, a rule of its own, stay English for now: docs/translations.md)."""
+    ar = {"Accept-Language": "ar"}
+    page = await api.client.get("/signup", headers=ar)
+    form = {"username": "", "password": "x", "country": "SA", "language": "ar"}
+    form |= {"timezone": "Asia/Riyadh", "csrf_token": _csrf(page)}
+    r = await api.client.post("/signup", data=form, headers=ar)
+    assert r.status_code == 422
+    assert _html_tag(r) == '<html lang="ar" dir="rtl">'
+    errors = re.findall(r'<p class="error" id="e-\w+">([^<]*)</p>', r.text)
+    assert "يحتاج حقل «كلمة المرور» إلى 8 أحرف على الأقل." in errors, errors
+    assert any(e.startswith("اختر اسم مستخدم من 3 إلى 30") for e in errors), errors
+    r = await api.client.post("/signup", data=form, headers={"Accept-Language": "en"})
+    assert "The password needs at least 8 characters." in r.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -11,6 +12,7 @@ from starlette.datastructures import FormData
 
 from dropbell import errors
 from dropbell.errors import AppError
+from dropbell.i18n import N_, _
 from dropbell.web.render import zone
 
 M = TypeVar("M", bound=BaseModel)
@@ -31,45 +33,52 @@ DROP_FIELDS = (
 # The fields as the forms name them: a message a person reads says these, never the API's
 # field names (``shop_url``).
 LABELS = {
-    "username": "username",
-    "display_name": "display name",
-    "password": "password",
-    "current_password": "current password",
-    "new_password": "new password",
-    "country": "country",
-    "language": "language",
-    "timezone": "time zone",
-    "title": "title",
-    "description": "description",
-    "price": "price",
-    "currency": "currency",
-    "image_url": "image link",
-    "image_alt": "image description",
-    "launch_at": "launch time",
-    "shop_url": "shop link",
-    "tag": "hashtag",
-    "text": "post",
+    "username": N_("username"),
+    "display_name": N_("display name"),
+    "password": N_("password"),
+    "current_password": N_("current password"),
+    "new_password": N_("new password"),
+    "country": N_("country"),
+    "language": N_("language"),
+    "timezone": N_("time zone"),
+    "title": N_("title"),
+    "description": N_("description"),
+    "price": N_("price"),
+    "currency": N_("currency"),
+    "image_url": N_("image link"),
+    "image_alt": N_("image description"),
+    "launch_at": N_("launch time"),
+    "shop_url": N_("shop link"),
+    "tag": N_("hashtag"),
+    "text": N_("post"),
 }
 
 # What to write, for the fields whose rule is a pattern, a type or a list: said whatever
 # the particular complaint (too short, a space, not a number).
 ADVICE = {
-    "username": "Choose a username of 3 to 30 letters (a to z), digits or underscores (_), "
-    "with no spaces.",
-    "country": "Choose your country from the list.",
-    "language": "Choose your language from the list.",
-    "timezone": "Choose your time zone from the list.",
-    "price": "Write the price as a number from 0 up to 999999999999.99 with at most two "
-    "decimals, like 120.00.",
-    "currency": "Write the currency as its three-letter code, like USD or EUR.",
-    "launch_at": "Pick a date and time for the launch.",
-    "image_url": "Give the image's full https:// address on your site, or leave it empty.",
-    "shop_url": "Give the product page's full https:// address on your shop.",
+    "username": N_(
+        "Choose a username of 3 to 30 letters (a to z), digits or underscores (_), with no spaces."
+    ),
+    "country": N_("Choose your country from the list."),
+    "language": N_("Choose your language from the list."),
+    "timezone": N_("Choose your time zone from the list."),
+    "price": N_(
+        "Write the price as a number from 0 up to 999999999999.99 with at most two "
+        "decimals, like 120.00."
+    ),
+    "currency": N_("Write the currency as its three-letter code, like USD or EUR."),
+    "launch_at": N_("Pick a date and time for the launch."),
+    "image_url": N_("Give the image's full https:// address on your site, or leave it empty."),
+    "shop_url": N_("Give the product page's full https:// address on your shop."),
 }
 
 
+TOO_LONG = N_("The %(field)s can be at most %(num)s characters; shorten it.")
+
+
 def label(name: str) -> str:
-    return LABELS.get(name, name.replace("_", " "))
+    """The field as the form names it, in the page's language."""
+    return _(LABELS[name]) if name in LABELS else name.replace("_", " ")
 
 
 def humanize(message: str) -> str:
@@ -115,24 +124,30 @@ def _message(name: str, err: Any) -> str:
     kind, ctx = err.get("type", ""), err.get("ctx") or {}
     what = label(name)
     if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
-        return f"Fill in the {what}." if name else "Fill in this form."
+        return _("Fill in the %(field)s.") % {"field": what} if name else _("Fill in this form.")
     if name in ADVICE:
-        return ADVICE[name]
+        return _(ADVICE[name])
     if kind == "string_too_short":
-        return f"The {what} needs at least {ctx.get('min_length')} characters."
+        return _("The %(field)s needs at least %(num)s characters.") % {
+            "field": what,
+            "num": ctx.get("min_length"),
+        }
     if kind == "string_too_long":
-        return f"The {what} can be at most {ctx.get('max_length')} characters; shorten it."
+        return _(TOO_LONG) % {"field": what, "num": ctx.get("max_length")}
     if kind == "value_error":  # the schema's own rule, written for people
         msg = str(err.get("msg", "")).removeprefix("Value error, ")
-        if msg.startswith("at most "):  # "at most 500 characters"
+        most = re.fullmatch(r"at most (\d+) characters", msg)
+        if most:  # "at most 500 characters"
+            return _(TOO_LONG) % {"field": what, "num": most.group(1)}
+        if msg.startswith("at most "):
             return f"The {what} can be {msg}; shorten it."
         msg = humanize(msg)
         return msg[:1].upper() + msg[1:] + ("" if msg.endswith(".") else ".")
     if kind.endswith(("_parsing", "_type")) and kind.startswith(("decimal", "float", "int")):
-        return f"Write the {what} as a number."
+        return _("Write the %(field)s as a number.") % {"field": what}
     if kind.startswith(("greater_than", "less_than")):
-        return f"The {what} is out of range; check it and try again."
-    return f"The {what} is not right; check it and try again."
+        return _("The %(field)s is out of range; check it and try again.") % {"field": what}
+    return _("The %(field)s is not right; check it and try again.") % {"field": what}
 
 
 def validate(model: type[M], data: dict[str, Any], form: Form) -> M | None:
@@ -186,7 +201,7 @@ def drop_data(
                 continue
             when = local_to_utc(raw, tz)
             if raw and when is None:
-                form.errors["launch_at"] = "Pick a date and time."
+                form.errors["launch_at"] = _("Pick a date and time.")
             elif when is not None:
                 data[name] = when
         elif name in ("price", "currency", "image_url"):
