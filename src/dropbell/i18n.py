@@ -64,6 +64,7 @@ def choose(cookie: str | None, account_language: str | None, accept_language: st
     return supported(cookie) or supported(account_language) or negotiate(accept_language) or DEFAULT
 
 
+@cache
 def direction(locale: str) -> str:
     """``rtl`` for Arabic, ``ltr`` for the others (from the locale's CLDR data)."""
     return "rtl" if Locale.parse(locale).text_direction == "rtl" else "ltr"

@@ -79,6 +79,8 @@ def local_time(value: datetime, tz: str | None, fmt: str = "long") -> str:
     locale = i18n.current()
     long, short, clock = TIME_PATTERNS.get(locale, TIME_PATTERNS["en"])
     abbr = when.strftime("%Z")
+    if i18n.direction(locale) == "rtl":  # "+03" and "EST" read left to right inside Arabic
+        abbr = f"\u2066{abbr}\u2069"
     if fmt == "short":
         return format_datetime(when, short, locale=locale)
     pattern = clock if fmt == "time" else long
