@@ -305,3 +305,12 @@ async def test_a_forms_errors_are_in_the_pages_language(api: Api) -> None:
     assert any(e.startswith("اختر اسم مستخدم من 3 إلى 30") for e in errors), errors
     r = await api.client.post("/signup", data=form, headers={"Accept-Language": "en"})
     assert "The password needs at least 8 characters." in r.text
+
+
+async def test_a_services_sentence_is_translated_when_the_catalogs_have_it(api: Api) -> None:
+    shopper = await api.signup(language="ar")
+    await _web_login(api, shopper)
+    page = await api.client.get("/compose")
+    r = await api.client.post("/compose", data={"text": "  ", "csrf_token": _csrf(page)})
+    assert r.status_code == 422 and _html_tag(r) == '<html lang="ar" dir="rtl">'
+    assert '<p class="error" id="e-text">يحتاج المنشور إلى نص.</p>' in r.text

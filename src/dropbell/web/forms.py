@@ -76,6 +76,36 @@ ADVICE = {
 TOO_LONG = N_("The %(field)s can be at most %(num)s characters; shorten it.")
 
 
+# The services' and schemas' sentences a page may show, as it shows them: translated when
+# shown (``say``); one not listed here stays English (docs/translations.md).
+SENTENCES = (
+    N_("A post needs some text."),
+    N_("A hashtag is letters, digits and _ (no spaces or punctuation)."),
+    N_("A hashtag needs at least one letter."),
+    N_("A hashtag cannot contain invisible characters."),
+    N_("You are not allowed to do that."),
+    N_("Only approved partner brands can do that."),
+    N_("Only the brand that owns this drop can do that."),
+    N_("Remind me is not available for your account yet."),
+    N_("Only the author of this post can do that."),
+    N_("The current password is not right."),
+    N_("This drop has already launched."),
+    N_("This drop was cancelled."),
+    N_("That username is taken."),
+    N_("Another drop already uses that hashtag."),
+    N_("That hashtag looks like another drop's."),
+    N_("Too many requests; slow down."),
+    N_("This form has expired. Reload the page and try again."),
+)
+
+
+def say(message: str) -> str:
+    """A service's sentence as a page shows it: the form's words for the field, in the
+    page's language when the catalogs have it."""
+    text = humanize(message)
+    return _(text) if text else text  # gettext("") is the catalog's header
+
+
 def label(name: str) -> str:
     """The field as the form names it, in the page's language."""
     return _(LABELS[name]) if name in LABELS else name.replace("_", " ")
@@ -107,7 +137,7 @@ class Form:
         return not self.errors
 
     def add_error(self, exc: AppError) -> None:
-        self.errors[field_of(exc, self.values)] = humanize(exc.detail)
+        self.errors[field_of(exc, self.values)] = say(exc.detail)
 
 
 def text_values(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
@@ -142,7 +172,7 @@ def _message(name: str, err: Any) -> str:
         if msg.startswith("at most "):
             return f"The {what} can be {msg}; shorten it."
         msg = humanize(msg)
-        return msg[:1].upper() + msg[1:] + ("" if msg.endswith(".") else ".")
+        return _(msg[:1].upper() + msg[1:] + ("" if msg.endswith(".") else "."))
     if kind.endswith(("_parsing", "_type")) and kind.startswith(("decimal", "float", "int")):
         return _("Write the %(field)s as a number.") % {"field": what}
     if kind.startswith(("greater_than", "less_than")):

@@ -19,7 +19,7 @@ from dropbell.accounts.service import viewer_for_token
 from dropbell.db import transaction
 from dropbell.errors import describe
 from dropbell.i18n import N_, _
-from dropbell.web.forms import humanize
+from dropbell.web.forms import say
 from dropbell.web.render import render, request_locale
 
 FRAGMENT_HEADER = "X-Fragment"
@@ -128,7 +128,7 @@ def page_for_error(
 
     ``message`` is the error's own sentence (a conflict, a rule); None, or a status whose
     own words are never for people (404, 405, 429, 500), says the page's (in the page's
-    language; the error's own sentence is the service's, in English).
+    language; the error's own sentence too, when the catalogs have it: forms.SENTENCES).
     """
     viewer = getattr(request.state, "viewer", None)
     with i18n.use(request_locale(request, viewer)):
@@ -141,7 +141,7 @@ def page_for_error(
                     "That was a lot in a short time. Wait %(seconds)s seconds, then try again."
                 ) % {"seconds": wait}
         else:
-            message = humanize(message)
+            message = say(message)
     app = request.app
     return render(
         request,
