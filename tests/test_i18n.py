@@ -314,3 +314,12 @@ async def test_a_services_sentence_is_translated_when_the_catalogs_have_it(api: 
     r = await api.client.post("/compose", data={"text": "  ", "csrf_token": _csrf(page)})
     assert r.status_code == 422 and _html_tag(r) == '<html lang="ar" dir="rtl">'
     assert '<p class="error" id="e-text">يحتاج المنشور إلى نص.</p>' in r.text
+
+
+async def test_the_country_menu_is_in_the_pages_language(api: Api) -> None:
+    page = await api.client.get("/signup", headers={"Accept-Language": "ar-SA"})
+    assert '<option value="SA" selected>المملكة العربية السعودية</option>' in page.text
+    page = await api.client.get("/signup", headers={"Accept-Language": "fr-FR"})
+    assert '<option value="DE" >Allemagne</option>' in page.text
+    page = await api.client.get("/signup", headers={"Accept-Language": "en-US"})
+    assert '<option value="US" selected>United States</option>' in page.text

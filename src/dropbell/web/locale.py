@@ -7,6 +7,11 @@ from dataclasses import dataclass
 from functools import cache
 from zoneinfo import available_timezones
 
+import icu
+from babel import Locale
+
+from dropbell import i18n
+
 COUNTRY_NAMES = {
     "AR": "Argentina", "AT": "Austria", "AU": "Australia", "BE": "Belgium", "BR": "Brazil",
     "CA": "Canada", "CH": "Switzerland", "CL": "Chile", "CN": "China", "CO": "Colombia",
@@ -38,9 +43,18 @@ class Guess:
 
 
 def countries(codes: Iterable[str]) -> list[tuple[str, str]]:
-    """Named countries first (by name), then the rest by code."""
-    named = sorted(((c, n) for c, n in COUNTRY_NAMES.items() if c in codes), key=lambda x: x[1])
-    rest = sorted((c, c) for c in codes if c not in COUNTRY_NAMES)
+    """Named countries first (by name), then the rest by code. In English the names above;
+    in another language CLDR's (Babel), in that language's alphabetical order (ICU)."""
+    codes = set(codes)
+    lang = i18n.current()
+    if lang == i18n.DEFAULT:
+        names = COUNTRY_NAMES
+        named = sorted(((c, n) for c, n in names.items() if c in codes), key=lambda x: x[1])
+    else:
+        names = {c: n for c, n in Locale.parse(lang).territories.items() if c in codes}
+        collator = icu.Collator.createInstance(icu.Locale(lang))
+        named = sorted(names.items(), key=lambda x: collator.getSortKey(x[1]))
+    rest = sorted((c, c) for c in codes if c not in names)
     return named + rest
 
 
