@@ -323,3 +323,14 @@ async def test_the_country_menu_is_in_the_pages_language(api: Api) -> None:
     assert '<option value="DE" >Allemagne</option>' in page.text
     page = await api.client.get("/signup", headers={"Accept-Language": "en-US"})
     assert '<option value="US" selected>United States</option>' in page.text
+
+
+async def test_the_calendar_file_speaks_the_browsers_language(api: Api) -> None:
+    brand = await api.partner("maison")
+    drop = await api.create_drop(brand, title="Le Sac")
+    path = f"/api/v1/drops/{drop['id']}/calendar.ics"
+    french = (await api.client.get(path, headers={"Accept-Language": "fr-FR"})).text
+    assert "SUMMARY:Le Sac — drop de maison" in french
+    assert "Le Sac sort bientôt" in french
+    english = (await api.client.get(path)).text
+    assert "SUMMARY:Le Sac — maison drop" in english and "Le Sac launches soon" in english

@@ -14,6 +14,7 @@ from icalendar import Alarm, Calendar, Event
 
 from dropbell import times
 from dropbell.drops.models import Drop
+from dropbell.i18n import _
 
 PRODID = "-//dropbell//drop reminders//EN"
 DURATION = timedelta(minutes=30)
@@ -27,7 +28,8 @@ def uid_for(drop: Drop, public_url: str) -> str:
 def drop_calendar(
     drop: Drop, *, brand_name: str, url: str, public_url: str, lead_seconds: int, now: datetime
 ) -> bytes:
-    """One VEVENT: DTSTART in UTC, an alarm ``lead_seconds`` before, a link back to the drop."""
+    """One VEVENT: DTSTART in UTC, an alarm ``lead_seconds`` before, a link back to the drop;
+    its words in the current language (i18n.use)."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -42,9 +44,11 @@ def drop_calendar(
     event.add("created", drop.created_at)
     event.add("dtstart", drop.launch_at)
     event.add("dtend", times.shifted(drop.launch_at, DURATION))  # 9999-12-31 23:59 stays in 9999
-    event.add("summary", f"{drop.title} — {brand_name} drop")
+    event.add(
+        "summary", _("%(title)s — %(brand)s drop") % {"title": drop.title, "brand": brand_name}
+    )
     description = f"{drop.description}\n\n" if drop.description else ""
-    event.add("description", f"{description}Shop the drop: {url}")
+    event.add("description", description + _("Shop the drop: %(url)s") % {"url": url})
     event.add("url", url)
     event.add("categories", [f"#{drop.tag}"])
     if drop.cancelled_at is not None:
@@ -54,7 +58,7 @@ def drop_calendar(
         alarm = Alarm()
         alarm.add("uid", f"{uid_for(drop, public_url)}-alarm")
         alarm.add("action", "DISPLAY")
-        alarm.add("description", f"{drop.title} launches soon")
+        alarm.add("description", _("%(title)s launches soon") % {"title": drop.title})
         alarm.add("trigger", -times.seconds(lead_seconds))
         event.add_component(alarm)
     cal.add_component(event)

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from dropbell import counting
+from dropbell import counting, i18n
 from dropbell.accounts.deps import (
     OPTIONAL_AUTH,
     Conn,
@@ -150,19 +150,25 @@ async def drop_stats(drop_id: IdPath, viewer: CurrentViewer, session: Session) -
     responses={200: {"content": {"text/calendar": {}}, "description": "An iCalendar file."}},
 )
 async def drop_calendar(
-    drop_id: IdPath, session: Session, clock: AppClock, settings: AppSettings
+    request: Request, drop_id: IdPath, session: Session, clock: AppClock, settings: AppSettings
 ) -> Response:
-    """Add to calendar. Stable UID, SEQUENCE grows with each reschedule; cancelled → CANCELLED."""
+    """Add to calendar. Stable UID, SEQUENCE grows with each reschedule; cancelled → CANCELLED.
+    Its words are in the web app's language for this browser (its switcher's cookie, else
+    ``Accept-Language``), English by default."""
     drop = await service.get_drop(session, drop_id)
     shown = await service.present_one(session, clock, settings, drop, None)
-    body = calendar.drop_calendar(
-        drop,
-        brand_name=shown.brand.display_name,
-        url=shown.url,
-        public_url=settings.public_url,
-        lead_seconds=settings.reminder_lead_seconds,
-        now=clock.now(),
+    locale = i18n.choose(
+        request.cookies.get(i18n.COOKIE), None, request.headers.get("accept-language")
     )
+    with i18n.use(locale):
+        body = calendar.drop_calendar(
+            drop,
+            brand_name=shown.brand.display_name,
+            url=shown.url,
+            public_url=settings.public_url,
+            lead_seconds=settings.reminder_lead_seconds,
+            now=clock.now(),
+        )
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",
