@@ -96,6 +96,15 @@ SENTENCES = (
     N_("That hashtag looks like another drop's."),
     N_("Too many requests; slow down."),
     N_("This form has expired. Reload the page and try again."),
+    N_("The shop link must be a plain https URL."),
+    N_("The shop link is not a valid URL."),
+    N_("The shop link must use https."),
+    N_("The shop link must not carry a user name or password."),
+    N_("The shop link must use the standard https port."),
+    N_("The image link must be an https URL with a valid host name."),
+    N_("The launch time must be in the future."),
+    N_("The new password must not be the same as the username."),
+    N_("The new password is one of the most common passwords; choose a less guessable one."),
 )
 
 
