@@ -146,7 +146,8 @@ async def test_the_console_shows_the_image_error_beside_the_field(api: Api) -> N
     }
     page = await api.client.post("/console/drops/new", data=form)
     assert page.status_code == 422
-    assert "absolute https URL" in page.text and 'value="/drops/1/shop?source=post"' in page.text
+    assert 'id="e-image_url"' in page.text and 'value="/drops/1/shop?source=post"' in page.text
+    assert "full https:// address" in page.text.replace("&#39;", "'")
     form["image_url"] = "https://dropbell.test/static/x.png"
     page = await api.client.post("/console/drops/new", data=form)
     assert page.status_code == 422 and "another host than dropbell" in page.text
