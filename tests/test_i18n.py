@@ -325,6 +325,16 @@ async def test_the_country_menu_is_in_the_pages_language(api: Api) -> None:
     assert '<option value="US" selected>United States</option>' in page.text
 
 
+async def test_the_signup_form_starts_in_the_devices_time_zone(api: Api) -> None:
+    api.client.cookies.set("dropbell_tz", "Asia/Tokyo")
+    page = await api.client.get("/signup")
+    assert '<option value="Asia/Tokyo" selected>' in page.text
+    api.client.cookies.set("dropbell_tz", "Not/AZone")
+    page = await api.client.get("/signup")
+    assert '<option value="UTC" selected>' in page.text
+    assert '<option value="Asia/Tokyo" selected>' not in page.text
+
+
 async def test_the_calendar_file_speaks_the_browsers_language(api: Api) -> None:
     brand = await api.partner("maison")
     drop = await api.create_drop(brand, title="Le Sac")

@@ -16,7 +16,7 @@ from dropbell.accounts import service as accounts
 from dropbell.accounts.codes import COUNTRIES, LANGUAGES
 from dropbell.accounts.schemas import AccountCreate, PasswordChange, ProfileUpdate
 from dropbell.types import control_problem
-from dropbell.web import locale, views
+from dropbell.web import locale, render, views
 from dropbell.web.context import Ctx, GuestCtx
 from dropbell.web.forms import Form, text_values, validate
 from dropbell.web.pages import safe_next
@@ -42,7 +42,10 @@ async def signup_page(ctx: Ctx, next: Annotated[str | None, Query()] = None) -> 
     if ctx.viewer is not None:
         return RedirectResponse(safe_next(next), status_code=303)
     guess = locale.guess(ctx.request.headers.get("accept-language"))
-    form = Form(values={"country": guess.country, "language": guess.language, "timezone": "UTC"})
+    # The zone the device said it is in (the script's cookie), else UTC: a new account then
+    # shows times as the phone does, without a hint that it is elsewhere.
+    zone = render.display_zone(ctx.request, None)
+    form = Form(values={"country": guess.country, "language": guess.language, "timezone": zone})
     return ctx.render("signup.html", {"form": form, "next": safe_next(next), **_choices()})
 
 
