@@ -1,4 +1,4 @@
-// dropbell: countdowns, the Remind me and post toggles without a reload, share (copy link),
+// dropbell: countdowns, the Remind me and post toggles without a reload, share (the share sheet, or copy the link),
 // the compose counter, and live notifications (SSE).
 // No framework and no inline script: the page works without this file, it is just nicer with it.
 (() => {
