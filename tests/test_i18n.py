@@ -316,6 +316,31 @@ async def test_a_services_sentence_is_translated_when_the_catalogs_have_it(api: 
     assert '<p class="error" id="e-text">يحتاج المنشور إلى نص.</p>' in r.text
 
 
+async def test_a_sentence_with_a_value_keeps_the_value_in_any_language(api: Api) -> None:
+    brand = await api.partner(domains=("shop.example", "boutique.example"))
+    await _web_login(api, brand)
+    page = await api.client.get("/console/drops/new")
+    r = await api.client.post(
+        "/language", data={"language": "fr", "next": "/console", "csrf_token": _csrf(page)}
+    )
+    assert r.status_code == 303
+    page = await api.client.get("/console/drops/new")
+    form = {
+        "title": "Sac",
+        "launch_at": (api.clock.now() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "shop_url": "https://elsewhere.example/sac",
+        "tag": "sacvalue",
+        "csrf_token": _csrf(page),
+    }
+    r = await api.client.post("/console/drops/new", data=form)
+    assert r.status_code == 422 and _html_tag(r) == '<html lang="fr" dir="ltr">'
+    errors = re.findall(r'<p class="error" id="e-shop_url">([^<]*)</p>', r.text)
+    assert errors == [
+        "Le lien de la boutique doit être sur l&#39;un de vos domaines de boutique"
+        " (boutique.example, shop.example)."
+    ], errors
+
+
 async def test_the_country_menu_is_in_the_pages_language(api: Api) -> None:
     page = await api.client.get("/signup", headers={"Accept-Language": "ar-SA"})
     assert '<option value="SA" selected>المملكة العربية السعودية</option>' in page.text

@@ -105,6 +105,25 @@ SENTENCES = (
     N_("The launch time must be in the future."),
     N_("The new password must not be the same as the username."),
     N_("The new password is one of the most common passwords; choose a less guessable one."),
+    N_("A cancelled drop cannot be edited."),
+    N_("A drop that has launched cannot be rescheduled."),
+)
+
+# The sentences that carry a value (a list of domains, a number, a field), as the page
+# shows them after ``humanize``: the value is kept, the words around it translated.
+PATTERNS = (
+    (
+        re.compile(r"The shop link must be on one of your shop domains \((?P<domains>.+)\)\."),
+        N_("The shop link must be on one of your shop domains (%(domains)s)."),
+    ),
+    (
+        re.compile(r"The launch time must be at most (?P<days>\d+) days from now\."),
+        N_("The launch time must be at most %(days)s days from now."),
+    ),
+    (
+        re.compile(r"(?P<field>title|launch_at|shop_url|tag) cannot be empty\."),
+        N_("The %(field)s cannot be empty."),
+    ),
 )
 
 
@@ -112,6 +131,12 @@ def say(message: str) -> str:
     """A service's sentence as a page shows it: the form's words for the field, in the
     page's language when the catalogs have it."""
     text = humanize(message)
+    for pattern, words in PATTERNS:
+        if found := pattern.fullmatch(text) or pattern.fullmatch(message):
+            values = found.groupdict()
+            if "field" in values:
+                values["field"] = label(values["field"])
+            return _(words) % values
     return _(text) if text else text  # gettext("") is the catalog's header
 
 
