@@ -1,6 +1,7 @@
 """Imports every domain's models so that ``Base.metadata`` knows every table."""
 
 from dropbell.accounts.models import AccessToken, Account, ShopDomain
+from dropbell.brands.models import Follow
 from dropbell.db import Base
 from dropbell.drops.models import Drop, ShopClick
 from dropbell.notifications.models import DropOpen, NoticeRead, Notification
@@ -16,6 +17,7 @@ __all__ = [
     "Delivery",
     "Drop",
     "DropOpen",
+    "Follow",
     "Like",
     "NoticeRead",
     "Notification",

@@ -9,6 +9,8 @@ from dropbell.db import Base, UTCDateTime
 from dropbell.types import BigId
 
 DROP_TYPES = ("drop_soon", "drop_live", "drop_rescheduled", "drop_cancelled")
+# A followed brand announced a drop: a notice found through follows, not reminders.
+ANNOUNCED = "drop_announced"
 
 
 class Notification(Base):
@@ -17,7 +19,9 @@ class Notification(Base):
     A **notice** (``account_id`` None) is one row per drop and moment — a lead, the
     launch, a reschedule, the cancellation — written once, when the scheduler releases
     its job (unique ``job_id``: a second copy is impossible). Who sees it follows from
-    the reminders (see :mod:`dropbell.notifications.audience`); its read state per
+    the reminders (see :mod:`dropbell.notifications.audience`). A ``drop_announced``
+    notice is written with the drop it announces (no job), ``actor_id`` the brand, and
+    is seen through follows instead. Its read state per
     shopper is a ``notice_reads`` row. ``id`` grows with delivery, so inbox pages keyed
     on it stay stable across a release.
 
@@ -55,6 +59,16 @@ class Notification(Base):
             postgresql_where=text("account_id IS NULL"),
             # What ``covers`` reads of a notice: the inbox's join runs on the index alone.
             postgresql_include=["type", "lead_seconds", "due_at"],
+        ),
+        # A brand's announcements (``drop_announced``, ``actor_id`` the brand): what the
+        # inbox's join through follows reads.
+        Index(
+            "ix_notifications_notice_actor",
+            "actor_id",
+            "id",
+            sqlite_where=text("account_id IS NULL"),
+            postgresql_where=text("account_id IS NULL"),
+            postgresql_include=["type", "due_at"],
         ),
     )
 
