@@ -4,6 +4,7 @@ from dropbell.accounts.models import AccessToken, Account, ShopDomain
 from dropbell.brands.models import Follow
 from dropbell.db import Base
 from dropbell.drops.models import Drop, ShopClick
+from dropbell.media.models import Media
 from dropbell.notifications.models import DropOpen, NoticeRead, Notification
 from dropbell.posts.models import Bookmark, Like, Post, PostTag, Repost, Share
 from dropbell.push.models import PushDelivery, PushJob, PushKey, PushSubscription
@@ -19,6 +20,7 @@ __all__ = [
     "DropOpen",
     "Follow",
     "Like",
+    "Media",
     "NoticeRead",
     "Notification",
     "Post",

@@ -21,6 +21,13 @@ class Drop(Base):
     image_url: Mapped[str | None] = mapped_column(String(2000), default=None)
     # The image's alt text, written by the brand ("" when it has not said).
     image_alt: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # An image the brand uploaded (``media.id``; then ``image_url`` is NULL). A plain id,
+    # not a foreign key: SQLite can add or drop one only by rebuilding ``drops`` (see
+    # migration 0009); the media service checks it is the brand's own upload.
+    media_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    # Where the drop is sold: ISO 3166-1 alpha-2 codes, upper case, sorted, joined by
+    # commas ("AE,SA"); NULL: everywhere (``drops.regions``).
+    countries: Mapped[str | None] = mapped_column(String(1000), default=None)
     launch_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     tag: Mapped[str] = mapped_column(String(100), unique=True)  # normalised, without '#'
     # What the tag looks like (dropbell.confusables.skeleton): a new tag that looks like

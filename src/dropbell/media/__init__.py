@@ -1,0 +1,1 @@
+"""Brand images uploaded to dropbell: checked, cleaned, resized, stored and served."""
