@@ -37,6 +37,7 @@ from dropbell.notifications.endpoints import router as notifications_router
 from dropbell.posts.endpoints import router as posts_router
 from dropbell.push.endpoints import router as push_router
 from dropbell.ratelimit import make_counter
+from dropbell.search.endpoints import router as search_router
 from dropbell.web.auth import router as web_auth_router
 from dropbell.web.console import router as web_console_router
 from dropbell.web.pages import router as pages_router
@@ -125,6 +126,7 @@ def create_app(
     app.include_router(stream_router)
     app.include_router(posts_router)
     app.include_router(push_router)
+    app.include_router(search_router)
     app.include_router(shop_router)
     app.include_router(pages_router)
     app.include_router(web_auth_router)

@@ -9,21 +9,26 @@ from dropbell.notifications.models import DropOpen, NoticeRead, Notification
 from dropbell.posts.models import Bookmark, Like, Post, PostTag, Repost, Share
 from dropbell.push.models import PushDelivery, PushJob, PushKey, PushSubscription
 from dropbell.reminders.models import Delivery, Reminder, ReminderJob
+from dropbell.search.models import AccountSearch, DropSearch, Hashtag, PostSearch
 
 __all__ = [
     "AccessToken",
     "Account",
+    "AccountSearch",
     "Base",
     "Bookmark",
     "Delivery",
     "Drop",
     "DropOpen",
+    "DropSearch",
+    "Hashtag",
     "Follow",
     "Like",
     "Media",
     "NoticeRead",
     "Notification",
     "Post",
+    "PostSearch",
     "PostTag",
     "PushDelivery",
     "PushJob",

@@ -20,6 +20,7 @@ from dropbell.clock import Clock
 from dropbell.confusables import name_skeletons
 from dropbell.db import UTCDateTime
 from dropbell.live import publish
+from dropbell.search import index as search_index
 
 
 @dataclass(frozen=True)
@@ -316,6 +317,7 @@ async def update_profile(session: AsyncSession, viewer: Viewer, data: ProfileUpd
     account.language = data.language
     account.timezone = data.timezone
     await session.flush()
+    await search_index.index_account(session, account)
     return account
 
 
@@ -340,6 +342,7 @@ async def approve_partner(session: AsyncSession, username: str, domains: list[st
             account.shop_domains.append(ShopDomain(domain=domain))
             have.add(domain)
     await session.flush()
+    await search_index.index_account(session, account)
     return account
 
 
@@ -351,6 +354,7 @@ async def remove_partner(session: AsyncSession, username: str) -> Account:
     _protect_names(account)
     account.shop_domains.clear()
     await session.flush()
+    await search_index.index_account(session, account)
     return account
 
 

@@ -25,6 +25,7 @@ from dropbell.pagination import Page
 from dropbell.posts.models import Post, PostTag
 from dropbell.reminders import service as reminders
 from dropbell.reminders.models import Reminder, parse_offsets
+from dropbell.search import index as search_index
 from dropbell.types import BigId
 
 
@@ -100,8 +101,13 @@ def _announcement_text(drop: Drop) -> str:
 
 
 async def _set_post_tags(session: AsyncSession, post_id: int, tags: Sequence[str]) -> None:
-    await session.execute(delete(PostTag).where(PostTag.post_id == post_id))
-    session.add_all(PostTag(post_id=post_id, tag=tag) for tag in dict.fromkeys(tags))
+    """The announcement post carries ``tags`` now (and the hashtags' counts follow)."""
+    deleted = delete(PostTag).where(PostTag.post_id == post_id).returning(PostTag.tag)
+    old = set(await session.scalars(deleted))
+    new = dict.fromkeys(tags)
+    session.add_all(PostTag(post_id=post_id, tag=tag) for tag in new)
+    await search_index.count_tags(session, old - new.keys(), -1)
+    await search_index.count_tags(session, new.keys() - old, +1)
 
 
 async def _check_tag(session: AsyncSession, tag: str, drop_id: int | None = None) -> str:
@@ -172,6 +178,7 @@ async def create_drop(
     post.text = _announcement_text(drop)
     await _flush_unique_tag(session)
     await _set_post_tags(session, post.id, [drop.tag])
+    await search_index.index_drop(session, drop)
     await reminders.schedule_launch(session, settings, drop, now)
     return drop
 
@@ -247,6 +254,7 @@ async def update_drop(
         post.text = _announcement_text(drop)
         await _flush_unique_tag(session)
         await _set_post_tags(session, post.id, [drop.tag])
+        await search_index.index_drop(session, drop)
     if new_launch is not None:
         drop.launch_at = new_launch
         drop.schedule_version += 1
@@ -266,6 +274,7 @@ async def cancel_drop(session: AsyncSession, clock: Clock, viewer: Viewer, drop_
     drop.schedule_version += 1
     await session.flush()
     await reminders.cancel(session, drop, now)
+    await search_index.forget_drop(session, drop.id)
     return drop
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from dropbell.db import make_engine
 from dropbell.models import Base
+from dropbell.search.fts import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -20,6 +21,8 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # The full-text tables and indexes are made by migration 0011 alone (see fts).
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

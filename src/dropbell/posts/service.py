@@ -48,6 +48,7 @@ from dropbell.pagination import Page
 from dropbell.posts.models import Bookmark, Like, Post, PostTag, Repost, Share
 from dropbell.posts.schemas import PostCreate, PostOut, ShareOut, TagPage
 from dropbell.posts.tags import normalise_tag, parse_tags
+from dropbell.search import index as search_index
 
 # Load these with every list of posts: authors, drops and reposted originals come in the
 # same query (flat LEFT JOINs by key), so rendering a page adds no query per post.
@@ -102,8 +103,11 @@ async def create_post(
     )
     session.add(post)
     await session.flush()
-    session.add_all(PostTag(post_id=post.id, tag=tag) for tag in parse_tags(data.text))
+    tags = parse_tags(data.text)
+    session.add_all(PostTag(post_id=post.id, tag=tag) for tag in tags)
     await session.flush()
+    await search_index.index_post(session, post.id, data.text)
+    await search_index.count_tags(session, tags, +1)
     return post
 
 
@@ -124,7 +128,11 @@ async def delete_post(session: AsyncSession, clock: Clock, viewer: Viewer, post_
     if post.drop is not None:
         raise errors.DropPost()
     post.deleted_at = clock.now()
-    await session.execute(delete(PostTag).where(PostTag.post_id == post.id))
+    tags = await session.scalars(
+        delete(PostTag).where(PostTag.post_id == post.id).returning(PostTag.tag)
+    )
+    await search_index.count_tags(session, list(tags), -1)
+    await search_index.forget_post(session, post.id)
     # Its reposts leave the timeline: their own rows go, and their reposts rows with them.
     entries = select(Repost.post_id).where(Repost.reblog_of_id == post.id).scalar_subquery()
     await session.execute(

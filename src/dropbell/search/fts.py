@@ -1,0 +1,84 @@
+"""The databases' own full-text indexes over ``search_text``, and how to ask them.
+
+SQLite: an FTS5 table per index, ``<table>_fts``, with the index's table as its
+external content (``content_rowid`` the key), so the words are stored once; three
+triggers keep it in step with every INSERT, UPDATE and DELETE of the table (a cascade
+from a deleted post too), in the same transaction. The tokenizer is ``unicode61`` with
+its own diacritic removal off: the text is already folded (``search.text``).
+
+PostgreSQL: a GIN index on ``to_tsvector('simple', search_text)``: the ``simple``
+configuration keeps every word as it is (no stemming, no stop words), so it matches
+exactly what ``search.text`` folded.
+
+A query is the words of the question, all of them required, the last one maybe as a
+prefix (for names and tags); the matches come newest (highest key) first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dropbell import dialect
+
+# Each index's table and its key column.
+INDEXES = {"post_search": "post_id", "drop_search": "drop_id", "account_search": "account_id"}
+# What SQLite's FTS5 makes beside a table (the model cannot describe them).
+_FTS5_SUFFIXES = ("_fts", "_fts_data", "_fts_idx", "_fts_docsize", "_fts_config")
+
+
+def database_own(name: str | None) -> bool:
+    """True for a table or index the full-text machinery made, that no model describes."""
+    if name is None:
+        return False
+    sqlite_tables = {f"{table}{suffix}" for table in INDEXES for suffix in _FTS5_SUFFIXES}
+    postgres_indexes = {f"ix_{table}_fts" for table in INDEXES}
+    return name in sqlite_tables | postgres_indexes
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
+    """Alembic's ``include_object`` for comparing the models with a database: leave out
+    the full-text tables and indexes (``database_own``), which the migrations make and
+    the models cannot describe (an FTS5 virtual table, an expression GIN index)."""
+    return not (reflected and type_ in ("table", "index") and database_own(name))
+
+
+def _fts5_query(words: list[str], prefix: bool) -> str:
+    """``"w1" "w2"*``: every word (a phrase each, so FTS5 splits it as it split the text)."""
+    parts = [f'"{w}"' for w in words]
+    if prefix:
+        parts[-1] += "*"
+    return " ".join(parts)
+
+
+def _tsquery(words: list[str], prefix: bool) -> str:
+    """``'w1' & 'w2':*`` (words are letters, digits and marks: nothing to escape)."""
+    parts = [f"'{w}'" for w in words]
+    if prefix:
+        parts[-1] += ":*"
+    return " & ".join(parts)
+
+
+async def matching(
+    session: AsyncSession, table: str, words: list[str], limit: int, *, prefix: bool = False
+) -> list[int]:
+    """The keys of ``table`` (one of :data:`INDEXES`) whose text has every word of
+    ``words`` (the last as a prefix if ``prefix``), highest key first, at most ``limit``."""
+    if not words:
+        return []
+    key = INDEXES[table]
+    if dialect.is_postgres(session):
+        sql = (
+            f"SELECT {key} FROM {table} WHERE to_tsvector('simple'::regconfig, search_text)"
+            f" @@ to_tsquery('simple'::regconfig, :m) ORDER BY {key} DESC LIMIT :n"
+        )
+        m = _tsquery(words, prefix)
+    else:
+        sql = (
+            f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH :m ORDER BY rowid DESC LIMIT :n"
+        )
+        m = _fts5_query(words, prefix)
+    rows = await session.execute(text(sql), {"m": m, "n": limit})
+    return [int(key_) for (key_,) in rows]
