@@ -23,6 +23,7 @@ from dropbell import __version__, errors
 from dropbell.accounts.deps import Bearer
 from dropbell.accounts.endpoints import router as accounts_router
 from dropbell.background import make_workers, running
+from dropbell.brands.endpoints import router as brands_router
 from dropbell.clock import Clock, FakeClock, SystemClock
 from dropbell.config import Settings
 from dropbell.db import make_engine, make_sessionmaker
@@ -121,6 +122,7 @@ def create_app(
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
 
     app.include_router(accounts_router)
+    app.include_router(brands_router)  # after /accounts/me: a username is 3 letters or more
     app.include_router(drops_router)
     app.include_router(notifications_router)
     app.include_router(stream_router)

@@ -47,6 +47,17 @@ class InvalidOffset(Invalid):
     code = "invalid_offset"
 
 
+class CannotFollowSelf(Invalid):
+    code, message = "cannot_follow_self", "You cannot follow yourself."
+
+
+class NotABrand(Invalid):
+    code, message = (
+        "not_a_brand",
+        "Only partner brands can be followed; this account is not one.",
+    )
+
+
 class Unauthorized(AppError):
     status, code, message = 401, "unauthorized", "A valid access token is required."
 

@@ -21,6 +21,7 @@ from dropbell.confusables import skeleton
 from dropbell.drops.models import Drop, ShopClick, drop_status
 from dropbell.drops.rollout import is_eligible
 from dropbell.drops.schemas import DropCreate, DropOut, DropUpdate
+from dropbell.notifications.announce import announce_drop
 from dropbell.pagination import Page
 from dropbell.posts.models import Post, PostTag
 from dropbell.reminders import service as reminders
@@ -144,7 +145,8 @@ async def create_drop(
     *,
     request_host: str | None = None,
 ) -> Drop:
-    """Announce a drop: its post, its hashtag and its reminder jobs, in one transaction.
+    """Announce a drop: its post, its hashtag, its reminder jobs and its followers' notice,
+    in one transaction.
     ``request_host``: the host the request came to (an image there is refused too)."""
     require_partner(viewer)
     now = clock.now()
@@ -180,6 +182,7 @@ async def create_drop(
     await _set_post_tags(session, post.id, [drop.tag])
     await search_index.index_drop(session, drop)
     await reminders.schedule_launch(session, settings, drop, now)
+    await announce_drop(session, drop, now)  # to the brand's followers, in this commit
     return drop
 
 

@@ -1,7 +1,8 @@
 """One API process's open event streams, and what each live event sends them.
 
 For a released notice the hub finds, in ONE query, which of this process's connected
-accounts see it (their reminder covers it) and their new unread counts, then pushes a
+accounts see it (their reminder covers it, or for a brand's announcement their follow;
+:mod:`dropbell.live.notices`) and their new unread counts, then pushes a
 ``notification`` and an ``unread_count`` event to each: the work grows with the
 streams this process holds, never with the drop's audience.
 
@@ -13,19 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import math
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any
 
-from sqlalchemy import Integer, column, func, select
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.sql import ColumnElement, bindparam
 
 from dropbell import errors
 from dropbell.accounts.service import Viewer
@@ -35,7 +31,7 @@ from dropbell.db import transaction
 from dropbell.drops import service as drops
 from dropbell.drops.models import Drop
 from dropbell.drops.rollout import is_eligible
-from dropbell.drops.schemas import DropOut
+from dropbell.live import notices as live_notices
 from dropbell.live.brokers import Broker
 from dropbell.live.events import (
     NoticeReleased,
@@ -46,11 +42,9 @@ from dropbell.live.events import (
 )
 from dropbell.live.publish import Publisher
 from dropbell.notifications import service as notifications
-from dropbell.notifications.audience import covers
 from dropbell.notifications.models import Notification
 from dropbell.notifications.schemas import NotificationOut
 from dropbell.pagination import Page
-from dropbell.reminders.models import Reminder, parse_offsets
 
 log = logging.getLogger(__name__)
 
@@ -102,16 +96,6 @@ def notification_frame(notification_id: int, body: str, unread: int) -> bytes:
 
 def count_frame(unread: int) -> bytes:
     return f'event: unread_count\ndata: {{"count":{unread}}}\n\n'.encode()
-
-
-def _ids_filter(session: AsyncSession, col: Any, ids: list[int]) -> ColumnElement[bool]:
-    """``col IN ids`` as one bound parameter, however many ids (no 32k-parameter limit)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return col == func.any(bindparam("ids", ids, type_=ARRAY(Integer)))  # type: ignore[no-any-return]
-    values: Any = select(column("value")).select_from(
-        func.json_each(bindparam("ids", json.dumps(ids)))
-    )
-    return col.in_(values)  # type: ignore[no-any-return]
 
 
 class Hub:
@@ -279,31 +263,17 @@ class Hub:
             drop = await session.get(Drop, drop_id)
             if notice is None or drop is None:
                 return
-            rows = (
-                await session.execute(
-                    select(
-                        Reminder.account_id,
-                        Reminder.ended_at.is_(None),
-                        Reminder.offsets,
-                        notifications.unread_count_query(Reminder.account_id),
-                    )
-                    .join(Notification, covers(Reminder, Notification))
-                    .where(
-                        Notification.id == notification_id,
-                        _ids_filter(session, Reminder.account_id, ids),
-                    )
-                )
-            ).all()
+            rows = await live_notices.seers(session, notice, ids)
             base = (await drops.present(session, self.clock, self.settings, [drop], None))[0]
         t1 = time.perf_counter()
         bodies: dict[tuple[bool, str, bool], str] = {}
-        for account_id, still_reminded, offsets, count in rows:
-            for sub in list(self.streams.get(account_id, ())):
-                key = (bool(still_reminded), offsets, sub.eligible)
+        for row in rows:
+            for sub in list(self.streams.get(row.account_id, ())):
+                key = (row.reminded, row.offsets, sub.eligible)
                 body = bodies.get(key)
                 if body is None:
-                    body = bodies[key] = _notice_json(notice, base, *key)
-                sub.push(notification_id, notification_frame(notification_id, body, count))
+                    body = bodies[key] = live_notices.notice_json(notice, base, *key)
+                sub.push(notification_id, notification_frame(notification_id, body, row.unread))
         log.debug(
             "notice %s: %d live streams; query %.0f ms, push %.0f ms",
             notification_id,
@@ -357,24 +327,3 @@ class Hub:
 
         subs = [s for group in list(self.streams.values()) for s in group]
         await asyncio.gather(*(one(s) for s in subs), return_exceptions=True)
-
-
-def _notice_json(
-    notice: Notification, base: DropOut, reminded: bool, offsets: str, eligible: bool
-) -> str:
-    """A notice as the API's list shows it to a subscriber who has not read it yet."""
-    drop = base.model_copy(
-        update={
-            "reminded": reminded,
-            "remindable": eligible and base.status == "scheduled",
-            "reminder_offsets": parse_offsets(offsets) if reminded else None,
-        }
-    )
-    return NotificationOut(
-        id=notice.id,
-        type=notice.type,
-        created_at=notice.created_at,
-        read=False,
-        drop=drop,
-        lead_seconds=notice.lead_seconds,
-    ).model_dump_json()

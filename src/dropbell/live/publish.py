@@ -1,10 +1,9 @@
 """Publishing live events, always after commit. Imports no domain module.
 
-Services call :func:`unread_changed`, :func:`notification_created` and
-:func:`sessions_revoked` inside their transaction; the event goes out once it commits
-(never if it rolls back). The
-scheduler publishes each released notice with :meth:`Publisher.notice_released`
-after the release has committed.
+Services call :func:`unread_changed`, :func:`notification_created`,
+:func:`notice_released` and :func:`sessions_revoked` inside their transaction; the event
+goes out once it commits (never if it rolls back). The scheduler publishes each released
+notice with :meth:`Publisher.notice_released` after the release has committed.
 """
 
 from __future__ import annotations
@@ -61,6 +60,12 @@ def _after_commit(session: AsyncSession, event: Event) -> None:
 def unread_changed(session: AsyncSession, account_id: int) -> None:
     """After this transaction commits, tell ``account_id``'s live streams the count changed."""
     _after_commit(session, UnreadChanged(account_id))
+
+
+def notice_released(session: AsyncSession, notification_id: int, drop_id: int) -> None:
+    """After commit, a notice released inside a request (a brand's announcement of a new
+    drop) goes to the streams of those who see it, like the scheduler's releases."""
+    _after_commit(session, NoticeReleased(notification_id, drop_id))
 
 
 def notification_created(session: AsyncSession, account_id: int, notification_id: int) -> None:

@@ -16,6 +16,14 @@ release cannot lose the launch. What a released notice's audience is can no long
 change (periods begin and end at "now", which is past its due time). The launch,
 reschedule and cancellation notices reach every covering period, whatever leads it
 chose.
+
+A brand's announcement of a new drop (``drop_announced``, ``actor_id`` the brand, due
+when the drop was created) is found the same way through **follow** periods instead
+(:class:`dropbell.brands.models.Follow`): a follower whose period on the brand began no
+later than the announcement and had not ended by then sees it, once; someone who follows
+afterwards gets nothing back-dated, and unfollowing stops what is still to come. A
+reminder never covers an announcement, nor a follow any other notice, so the two ways
+never show one notice twice.
 """
 
 from __future__ import annotations
@@ -25,7 +33,8 @@ from typing import Any
 from sqlalchemy import String, and_, cast, literal, or_, select
 from sqlalchemy.sql import ColumnElement, Select
 
-from dropbell.notifications.models import Notification
+from dropbell.brands.models import Follow
+from dropbell.notifications.models import ANNOUNCED, Notification
 from dropbell.reminders.models import SOON, Reminder
 
 
@@ -39,12 +48,30 @@ def covers(reminder: Any = Reminder, notice: Any = Notification) -> ColumnElemen
         reminder.created_at <= notice.due_at,
         or_(reminder.ended_at.is_(None), reminder.ended_at > notice.due_at),
         or_(notice.type != SOON, chose_lead),
+        notice.type != ANNOUNCED,
+    )
+
+
+def follow_covers(follow: Any = Follow, notice: Any = Notification) -> ColumnElement[bool]:
+    """The join condition: ``follow`` (a period) makes ``notice`` (an announcement of the
+    followed brand) visible to its shopper."""
+    return and_(
+        follow.brand_id == notice.actor_id,
+        notice.type == ANNOUNCED,
+        follow.created_at <= notice.due_at,
+        or_(follow.ended_at.is_(None), follow.ended_at > notice.due_at),
     )
 
 
 def audience_accounts(notice: Any) -> Select[Any]:
     """The account ids that see ``notice`` (a released notice row, or anything with its
-    ``drop_id``, ``type``, ``lead_seconds`` and ``due_at``)."""
+    ``drop_id``, ``type``, ``lead_seconds``, ``actor_id`` and ``due_at``)."""
+    if notice.type == ANNOUNCED:
+        return select(Follow.account_id).where(
+            Follow.brand_id == notice.actor_id,
+            Follow.created_at <= notice.due_at,
+            or_(Follow.ended_at.is_(None), Follow.ended_at > notice.due_at),
+        )
     chose_lead = (literal(",") + Reminder.offsets + literal(",")).like(f"%,{notice.lead_seconds},%")
     query = select(Reminder.account_id).where(
         Reminder.drop_id == notice.drop_id,
@@ -54,12 +81,3 @@ def audience_accounts(notice: Any) -> Select[Any]:
     if notice.type == SOON:
         query = query.where(chose_lead)
     return query
-
-
-def visible_notices(account_id: Any) -> Select[Any]:
-    """The released notices ``account_id`` sees (a query to refine: order, page, filter)."""
-    return (
-        select(Notification)
-        .join(Reminder, covers(Reminder, Notification))
-        .where(Reminder.account_id == account_id, Notification.account_id.is_(None))
-    )

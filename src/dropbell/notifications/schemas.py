@@ -9,7 +9,13 @@ from dropbell.drops.schemas import DropOut, UTCDateTimeOut
 from dropbell.posts.schemas import PostOut
 
 NotificationType = Literal[
-    "drop_soon", "drop_live", "drop_rescheduled", "drop_cancelled", "like", "repost"
+    "drop_soon",
+    "drop_live",
+    "drop_rescheduled",
+    "drop_cancelled",
+    "drop_announced",
+    "like",
+    "repost",
 ]
 
 
@@ -23,7 +29,9 @@ class NotificationOut(BaseModel):
         None, description="For `like` and `repost`: the post (null once it was deleted)."
     )
     account: BrandOut | None = Field(
-        None, description="For `like` and `repost`: who liked or reposted."
+        None,
+        description="For `like` and `repost`: who liked or reposted; for `drop_announced`: "
+        "the followed brand that announced the drop.",
     )
     lead_seconds: int | None = Field(
         None, description="For `drop_soon`: how long before the launch it was due."

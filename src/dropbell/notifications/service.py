@@ -1,34 +1,34 @@
 """A shopper's inbox: their personal notifications merged with the notices they see.
 
 Read-time fan-out: a drop's notice is one row, found through the shopper's reminders
-(:mod:`dropbell.notifications.audience`); nothing is written per subscriber at a
-launch. Every query here costs what the shopper's own reminders cost, never what the
-drop's audience does.
+(and a brand's announcement through their follows, :mod:`dropbell.notifications.audience`);
+nothing is written per subscriber at a launch. Every query here costs what the shopper's
+own reminders and follows cost, never what the drop's audience does (the SQL:
+:mod:`dropbell.notifications.queries`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, literal, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
-from sqlalchemy.sql import operators
-from sqlalchemy.sql.elements import UnaryExpression
 
 from dropbell import dialect, errors
 from dropbell.accounts.models import Account
 from dropbell.accounts.schemas import BrandOut
 from dropbell.accounts.service import Viewer
+from dropbell.brands.models import Follow
 from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.drops import service as drops
 from dropbell.live import publish
-from dropbell.notifications.audience import covers
+from dropbell.notifications import queries
+from dropbell.notifications.audience import covers, follow_covers
 from dropbell.notifications.models import DROP_TYPES, DropOpen, NoticeRead, Notification
+from dropbell.notifications.queries import unread_count_query
 from dropbell.notifications.schemas import NotificationOut
 from dropbell.pagination import Page
 from dropbell.posts import service as posts
@@ -48,31 +48,9 @@ class InboxItem:
         return self.row.id
 
 
-def _personal_ids(account_id: Any) -> Any:
-    return select(Notification.id).where(Notification.account_id == account_id)
-
-
-def _notice_ids(account_id: Any) -> Any:
-    return (
-        select(Notification.id)
-        .join(Reminder, covers(Reminder, Notification))
-        .where(Reminder.account_id == account_id, Notification.account_id.is_(None))
-    )
-
-
-def _unread_notice(account_id: Any, notice: Any = Notification) -> Any:
-    # Correlated explicitly: when ``account_id`` is a column of a query two levels up
-    # (the live hub's ``unread_count_query(Reminder.account_id)``), auto-correlation would
-    # not reach it and would put that table in the subquery's FROM instead (a cross join:
-    # "read by anyone", and a scan of notice_reads for every notice).
-    return ~exists().where(
-        NoticeRead.account_id == account_id, NoticeRead.notification_id == notice.id
-    ).correlate_except(NoticeRead)
-
-
-# A shopper with at least this many reminder periods is read by walking the newest notices
-# (``_walk_statement``) instead of joining every period to its drop's notices. None: never
-# walk (the bench's baseline, the tests of the join).
+# A shopper with at least this many reminder and follow periods is read by walking the
+# newest notices (``queries.walk_statement``) instead of joining every period to its
+# drop's (or brand's) notices. None: never walk (the bench's baseline, the join's tests).
 WALK_PERIODS: int | None = 100
 # How many of the newest notices such a walk looks at before it gives up for the join.
 WALK_NOTICES = 1_000
@@ -107,144 +85,19 @@ async def list_for(
         params["after_id"] = after_id
     if types:
         params["types"] = list(types)
-    statement = _inbox_statement(fetch, *shape)
+    statement = queries.inbox_statement(fetch, *shape)
     if WALK_PERIODS is not None:
         sqlite = not dialect.is_postgres(session)
-        walk = _walk_statement(fetch, *shape, WALK_PERIODS, WALK_NOTICES, sqlite)
+        walk = queries.walk_statement(fetch, *shape, WALK_PERIODS, WALK_NOTICES, sqlite)
         walked = list(await session.scalars(walk, params))
         if len(walked) == fetch:  # the newest `fetch` notices they see: exact
-            statement = _inbox_statement(fetch, *shape, walked=True)
+            statement = queries.inbox_statement(fetch, *shape, walked=True)
             params["notice_ids"] = walked
     rows = await session.execute(statement, params)
     return [
         InboxItem(row, row.read_at is not None or notice_read is not None)
         for row, notice_read in rows
     ]
-
-
-def _bounded(ids: Any, paged: bool, resumed: bool, typed: bool) -> Any:
-    if paged:
-        ids = ids.where(Notification.id < bindparam("max_id", type_=BigId))
-    if resumed:
-        ids = ids.where(Notification.id > bindparam("after_id", type_=BigId))
-    if typed:
-        ids = ids.where(Notification.type.in_(bindparam("types", expanding=True)))
-    return ids
-
-
-@lru_cache(maxsize=64)
-def _walk_statement(
-    fetch: int, paged: bool, resumed: bool, typed: bool, periods: int, notices: int, sqlite: bool
-) -> Any:
-    """The ids of the newest ``fetch`` notices the shopper sees among the newest
-    ``notices`` (within the page's bounds), newest first, stopping at the ``fetch``-th (a
-    backward scan of the primary key). None unless the shopper has at least ``periods``
-    reminder periods.
-
-    The guard and the oldest id the walk may reach are subqueries that do not depend on
-    the row, evaluated once: a shopper with a few reminders pays one short probe, not a
-    walk. SQLite, given ``account_id IS NULL``, takes every notice off the ``(account_id,
-    job_id)`` key and sorts them (4 ms for 8,000 notices); with the column kept off the
-    index (``+account_id``) it reads the newest rows first and stops."""
-    account_id = bindparam("account_id", type_=BigId)
-    column = Notification.account_id.expression
-    if sqlite:
-        column = UnaryExpression(column, operator=operators.custom_op("+"))
-    notice = column.is_(None)
-    oldest = (
-        _bounded(select(Notification.id).where(notice), paged, resumed, typed)
-        .order_by(Notification.id.desc())
-        .offset(notices - 1)
-        .limit(1)
-        .scalar_subquery()
-    )
-    heavy = (
-        select(func.count())
-        .select_from(
-            select(literal(1)).where(Reminder.account_id == account_id).limit(periods).subquery()
-        )
-        .scalar_subquery()
-    )
-    seen = exists().where(Reminder.account_id == account_id, covers(Reminder, Notification))
-    walk = select(Notification.id).where(
-        heavy == periods, notice, Notification.id >= func.coalesce(oldest, 0), seen
-    )
-    return _bounded(walk, paged, resumed, typed).order_by(Notification.id.desc()).limit(fetch)
-
-
-@lru_cache(maxsize=256)
-def _inbox_statement(
-    fetch: int, paged: bool, resumed: bool, typed: bool, *, walked: bool = False
-) -> Any:
-    """``list_for``'s statement for one shape of request, built once: building it (and its
-    cache key) cost more CPU than running it (3 ms against 0.4 ms for a shopper with a few
-    reminders). The account, ``max_id``, ``after_id`` and types are bind parameters; the
-    page size stays a literal, so PostgreSQL plans with it. ``walked``: the notices are
-    the ids a walk found (``notice_ids``), not the join."""
-    account_id = bindparam("account_id", type_=BigId)
-    notices = (
-        select(Notification.id).where(Notification.id.in_(bindparam("notice_ids", expanding=True)))
-        if walked
-        else _bounded(_notice_ids(account_id), paged, resumed, typed)
-    )
-    parts = [_bounded(_personal_ids(account_id), paged, resumed, typed), notices]
-    merged = union_all(
-        *(select(part.order_by(Notification.id.desc()).limit(fetch).subquery().c.id)
-          for part in parts)
-    ).subquery()  # fmt: skip
-    return (
-        select(Notification, NoticeRead.read_at)
-        .outerjoin(
-            NoticeRead,
-            and_(
-                NoticeRead.notification_id == Notification.id,
-                NoticeRead.account_id == account_id,
-            ),
-        )
-        .where(Notification.id.in_(select(merged.c.id)))
-        .order_by(Notification.id.desc())
-        .limit(fetch)
-    )
-
-
-def unread_count_query(account_id: Any, *, reads_once: bool = False) -> Any:
-    """The unread count of ``account_id`` (a value, or a column of an outer query: it has
-    its own aliases, so it correlates only through ``account_id``), as a scalar subquery.
-
-    ``reads_once`` (for a value only): the account's reads are looked up once, as a set
-    (``NOT IN``: PostgreSQL hashes it, SQLite makes it a list), instead of one probe per
-    notice the account sees (``NOT EXISTS``). A heavy shopper sees thousands of notices:
-    for one with 1,000 reminders and 4,000 notices, 9 in 10 read, that took the count from
-    12,000 index probes (4 to 10 ms) to one scan of 3,600 (2 to 3.5 ms).
-    """
-    mine, notice, period = aliased(Notification), aliased(Notification), aliased(Reminder)
-    unread = (
-        notice.id.not_in(
-            select(NoticeRead.notification_id)
-            .where(NoticeRead.account_id == account_id)
-            .correlate_except(NoticeRead)
-        )
-        if reads_once
-        else _unread_notice(account_id, notice)
-    )
-    personal = (
-        select(func.count())
-        .select_from(mine)
-        .where(mine.account_id == account_id, mine.read_at.is_(None))
-        .scalar_subquery()
-    )
-    notices = (
-        select(func.count())
-        .select_from(notice)
-        .join(period, covers(period, notice))
-        .where(
-            period.account_id == account_id,
-            notice.account_id.is_(None),
-            unread,
-        )
-        .scalar_subquery()
-    )
-    return personal + notices
 
 
 # Built once, like the inbox's statements (building this one cost 3 ms of CPU a request).
@@ -258,10 +111,7 @@ async def unread_count(session: AsyncSession, account_id: int) -> int:
 
 async def get_visible(session: AsyncSession, account_id: int, notification_id: int) -> Notification:
     """One notification the shopper has (theirs, or a notice they see), else 404."""
-    sees_notice = and_(
-        Notification.account_id.is_(None),
-        exists().where(Reminder.account_id == account_id, covers(Reminder, Notification)),
-    )
+    sees_notice = and_(Notification.account_id.is_(None), queries.sees_notice(account_id))
     row = await session.scalar(
         select(Notification).where(
             Notification.id == notification_id,
@@ -331,21 +181,25 @@ async def mark_all_read(session: AsyncSession, clock: Clock, viewer: Viewer) -> 
         .values(read_at=now)
         .execution_options(synchronize_session=False)
     )
-    unread_notices = (
-        select(literal(account_id), Notification.id, literal(now, NoticeRead.read_at.type))
-        .join(Reminder, covers(Reminder, Notification))
-        .where(
-            Reminder.account_id == account_id,
-            Notification.account_id.is_(None),
-            _unread_notice(account_id),
+    read_at = literal(now, NoticeRead.read_at.type)
+    notices = 0
+    for period, cover in ((Reminder, covers), (Follow, follow_covers)):
+        unread_notices = (
+            select(literal(account_id), Notification.id, read_at)
+            .join(period, cover(period, Notification))
+            .where(
+                period.account_id == account_id,
+                Notification.account_id.is_(None),
+                queries.unread_notice(account_id),
+            )
         )
-    )
-    notices = await session.execute(
-        dialect.insert(session, NoticeRead)
-        .from_select(["account_id", "notification_id", "read_at"], unread_notices)
-        .on_conflict_do_nothing()
-    )
-    count = int(personal.rowcount or 0) + int(notices.rowcount or 0)  # type: ignore[attr-defined]
+        inserted = await session.execute(
+            dialect.insert(session, NoticeRead)
+            .from_select(["account_id", "notification_id", "read_at"], unread_notices)
+            .on_conflict_do_nothing()
+        )
+        notices += int(inserted.rowcount or 0)  # type: ignore[attr-defined]
+    count = int(personal.rowcount or 0) + notices  # type: ignore[attr-defined]
     if count:
         publish.unread_changed(session, account_id)
     return count
