@@ -279,5 +279,20 @@ def bench_launch(
     )
 
 
+@bench_app.command("search")
+def bench_search(
+    posts: Annotated[int, typer.Option(min=5_000, help="How many posts to load.")] = 1_000_000,
+    database_url: DatabaseUrl = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Last line: the figures as JSON.")
+    ] = False,
+    rounds: Annotated[int, typer.Option(min=1, help="Requests per query.")] = 200,
+) -> None:
+    """Bulk-load N multilingual posts, then time search queries over HTTP beside a LIKE scan."""
+    from dropbell.search import bench
+
+    asyncio.run(bench.search(posts, database_url, json_out, console, rounds=rounds))
+
+
 if __name__ == "__main__":
     app()

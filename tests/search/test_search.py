@@ -257,3 +257,20 @@ async def _rename(api: Api, user: User, display_name: str) -> None:
     r = await api.client.post("/settings", data=form)
     assert r.status_code == 303, r.text
     api.client.cookies.clear()
+
+
+@pytest.mark.parametrize("recent_per_row", [1, 200])
+async def test_the_newest_matches_come_back_however_they_are_looked_up(
+    api: Api, monkeypatch: pytest.MonkeyPatch, recent_per_row: int
+) -> None:
+    """On PostgreSQL the newest rows are read first and the full index after, if they
+    held too few matches (search.fts): both ways give the newest matches."""
+    from dropbell.search import fts
+
+    monkeypatch.setattr(fts, "RECENT_PER_ROW", recent_per_row)
+    shopper = await api.signup()
+    alpha = [await post(api, shopper, f"alpha jacket {i}") for i in range(3)]
+    for i in range(3):
+        await post(api, shopper, f"beta coat {i}")
+    body = await search(api, "alpha", limit=2)
+    assert ids(body["posts"]) == [alpha[2]["id"], alpha[1]["id"]]
