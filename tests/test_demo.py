@@ -81,3 +81,22 @@ async def test_demo_loads_into_an_empty_database_only(
     assert result.exit_code == 0, result.output
     assert "already has data (1 account)" in result.output
     assert await _drop_titles(client) == []
+
+
+async def test_the_demo_shopper_follows_a_brand_and_heard_of_its_drops(
+    database_url: str, client: httpx.AsyncClient
+) -> None:
+    assert (await _demo(database_url)).exit_code == 0
+    r = await client.post(
+        "/api/v1/auth/token",
+        json={"username": demo.SHOPPER, "password": demo.PASSWORD, "platform": "ios"},
+    )
+    headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    page = (await client.get("/api/v1/accounts/maison_aurelle", headers=headers)).json()
+    assert page["following"] is True and page["followers_count"] == len(demo.FOLLOWERS)
+    inbox = await client.get(
+        "/api/v1/notifications", headers=headers, params={"types[]": "drop_announced"}
+    )
+    titles = sorted(n["drop"]["title"] for n in inbox.json())
+    ours = sorted(d.title for d in demo.DROPS if d.brand == "maison_aurelle")
+    assert titles == ours

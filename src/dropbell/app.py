@@ -40,6 +40,7 @@ from dropbell.push.endpoints import router as push_router
 from dropbell.ratelimit import make_counter
 from dropbell.search.endpoints import router as search_router
 from dropbell.web.auth import router as web_auth_router
+from dropbell.web.brands import router as web_brands_router
 from dropbell.web.console import router as web_console_router
 from dropbell.web.discover import router as discover_router
 from dropbell.web.pages import router as pages_router
@@ -132,6 +133,7 @@ def create_app(
     app.include_router(search_router)
     app.include_router(shop_router)
     app.include_router(pages_router)
+    app.include_router(web_brands_router)
     app.include_router(discover_router)
     app.include_router(web_auth_router)
     app.include_router(web_console_router)

@@ -1,5 +1,5 @@
-"""Believable demo data: partner brands, drops at several distances, shoppers with reminders,
-and posts about the drops (with likes, reposts and bookmarks)."""
+"""Believable demo data: partner brands, drops at several distances, shoppers with reminders
+(and a brand they follow), and posts about the drops (with likes, reposts and bookmarks)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from dropbell.accounts import service as accounts
 from dropbell.accounts.models import Account
 from dropbell.accounts.schemas import AccountCreate
 from dropbell.accounts.service import Viewer
+from dropbell.brands import service as brands
 from dropbell.clock import FakeClock
 from dropbell.config import Settings
 from dropbell.db import make_engine, make_sessionmaker, transaction
@@ -30,6 +31,7 @@ from dropbell.reminders.scheduler import Scheduler
 
 PASSWORD = "dropbell-demo"
 SHOPPER = "shopper"
+FOLLOWERS = (SHOPPER, "jordan", "priya")  # of Maison Aurelle (/@maison_aurelle)
 
 
 @dataclass(frozen=True)
@@ -339,6 +341,9 @@ async def load(settings: Settings, console: Console, *, reset: bool = False) -> 
                         timezone=tz,
                     ),
                 )
+            for username in FOLLOWERS:  # before Maison Aurelle announces: they hear of it
+                fan = Viewer(account=people[username], platform="ios", token_id=0)
+                await brands.follow(session, clock, fan, people[BRANDS[0].username].id)
             domains = {b.username: b.domain for b in BRANDS}
             created = []
             for spec in DROPS:
@@ -381,19 +386,13 @@ async def load(settings: Settings, console: Console, *, reset: bool = False) -> 
     finally:
         await engine.dispose()
 
-    table = Table(title="dropbell demo", show_lines=False)
-    table.add_column("drop")
-    table.add_column("brand")
-    table.add_column("launch (UTC)")
+    table = Table("drop", "brand", "launch (UTC)", title="dropbell demo", show_lines=False)
     for spec in DROPS:
-        table.add_row(
-            spec.title,
-            spec.brand,
-            (now + spec.launch_in).strftime("%Y-%m-%d %H:%M")
-            + (" (live)" if spec.launch_in < timedelta(0) else ""),
-        )
+        live = " (live)" if spec.launch_in < timedelta(0) else ""
+        table.add_row(spec.title, spec.brand, f"{now + spec.launch_in:%Y-%m-%d %H:%M}{live}")
     console.print(table)
     console.print(
         f"Shopper login: [bold]{SHOPPER}[/] / [bold]{PASSWORD}[/]"
         f" · brand login: [bold]{BRANDS[0].username}[/] / [bold]{PASSWORD}[/]"
+        f" (the shopper follows it: /@{BRANDS[0].username})"
     )

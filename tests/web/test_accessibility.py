@@ -104,7 +104,7 @@ def log_in(page: Page, server: Server, username: str) -> None:
 
 def content(server: Server, lang: str) -> dict[str, Any]:
     """A brand with a drop (an image) and a live one, a shopper with a post, a reminder, a
-    bookmark and notifications: every page has its rows."""
+    bookmark, a followed brand and notifications: every page has its rows."""
     brand = server.signup("maison", display_name="Maison Aurelle", language=lang)
     run_cli(server.database_url, "partner", "add", "maison", "--shop-domain", "shop.example")
     drop = server.create_drop(
@@ -129,6 +129,11 @@ def content(server: Server, lang: str) -> dict[str, Any]:
     ):
         r = server.api("POST", path, token)
         assert r.status_code == 200, f"{path}: {r.text}"
+    # Maya follows the brand and hears of its next drop (a drop_announced notice).
+    brand_id = server.http.get("/api/v1/accounts/maison").json()["id"]
+    r = server.api("POST", f"/api/v1/accounts/{brand_id}/follow", maya)
+    assert r.status_code == 200, r.text
+    server.create_drop(brand, in_=timedelta(days=3), title="Le Carré de Soie", tag="Carre")
     return {"drop": drop, "post": post_id}
 
 
@@ -146,7 +151,8 @@ def test_every_page_has_no_serious_or_critical_violations(
     found: list[Found] = []
 
     page = context.new_page()
-    for path in ("/", f"/drops/{drop_id}", "/tags/lesac", f"/posts/{post_id}", "/login"):
+    visitor = ("/", f"/drops/{drop_id}", "/tags/lesac", f"/posts/{post_id}", "/@maison", "/login")
+    for path in visitor:
         found += visit(page, server, path, f"{path} (visitor)", lang)
     found += visit(page, server, "/signup", lang=lang)
 
@@ -157,6 +163,7 @@ def test_every_page_has_no_serious_or_critical_violations(
         "/tags/lesac",
         f"/posts/{post_id}",
         f"/posts/{post_id}?shared=1",
+        "/@maison",
         "/notifications",
         "/reminders",
         "/bookmarks",

@@ -107,6 +107,9 @@ SENTENCES = (
     N_("The new password is one of the most common passwords; choose a less guessable one."),
     N_("A cancelled drop cannot be edited."),
     N_("A drop that has launched cannot be rescheduled."),
+    N_("You cannot follow yourself."),
+    N_("Only partner brands can be followed; this account is not one."),
+    N_("There is no such account on dropbell."),
 )
 
 # The sentences that carry a value (a list of domains, a number, a field), as the page
@@ -123,6 +126,10 @@ PATTERNS = (
     (
         re.compile(r"(?P<field>title|launch_at|shop_url|tag) cannot be empty\."),
         N_("The %(field)s cannot be empty."),
+    ),
+    (
+        re.compile(r"There is no account @(?P<username>\w+) on dropbell\."),
+        N_("There is no account @%(username)s on dropbell."),
     ),
 )
 

@@ -280,6 +280,7 @@ JS_TEXTS = (
     N_("{title} is live now"),
     N_("{title} has a new launch time"),
     N_("{title} was cancelled"),
+    N_("{brand} announced {title}"),
     N_("{title} has news"),
     N_("{name} liked your post"),
     N_("{name} reposted your post"),

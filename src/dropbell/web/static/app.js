@@ -371,6 +371,7 @@
     drop_live: "{title} is live now",
     drop_rescheduled: "{title} has a new launch time",
     drop_cancelled: "{title} was cancelled",
+    drop_announced: "{brand} announced {title}",
   };
 
   const addToList = async (n) => {
@@ -398,7 +399,7 @@
       addToList(n);
       if (n.drop) {
         refreshDrop(n.drop.id);
-        if (!n.read) toast(ui(WHAT[n.type] || "{title} has news", { title: n.drop.title }), `/drops/${n.drop.id}?via=notification`);
+        if (!n.read) toast(ui(WHAT[n.type] || "{title} has news", { title: n.drop.title, brand: n.drop.brand.display_name }), `/drops/${n.drop.id}?via=notification`);
       } else if (n.account && n.post && !n.read) {
         const did = n.type === "like" ? "{name} liked your post" : "{name} reposted your post";
         toast(ui(did, { name: n.account.display_name }), `/posts/${n.post.id}`);
