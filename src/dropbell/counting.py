@@ -10,6 +10,11 @@ office, a carrier's NAT) count as one an hour: the figures err low, never high.
 What is stored is :func:`once_key`, a SHA-256 of the hour and the viewer, unique per drop
 (or post); it keeps addresses out of plain sight, though an IPv4 address could be found
 again by trying them all.
+
+The brand's funnel and its opens by source count people, not taps: a click or a visit of
+a drop's page also stores :func:`visitor_key`, the same viewer's key for good (a SHA-256
+of the drop and the viewer, no hour in it), so a shopper who taps twice, or comes back
+tomorrow, counts once; someone not logged in counts once per address (block).
 """
 
 from __future__ import annotations
@@ -48,3 +53,9 @@ def once_key(viewer_key: str, now: datetime) -> str:
     """The same for one viewer all through one clock hour (UTC), different in the next."""
     hour = now.replace(minute=0, second=0, microsecond=0).isoformat()
     return hashlib.sha256(f"{hour}|{viewer_key}".encode()).hexdigest()
+
+
+def visitor_key(viewer_key: str, drop_id: int) -> str:
+    """The same for one viewer of one drop for good; unlike another drop's for the same
+    viewer (the keys of two drops cannot be matched up)."""
+    return hashlib.sha256(f"drop:{drop_id}|{viewer_key}".encode()).hexdigest()

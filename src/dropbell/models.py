@@ -3,7 +3,7 @@
 from dropbell.accounts.models import AccessToken, Account, ShopDomain
 from dropbell.brands.models import Follow
 from dropbell.db import Base
-from dropbell.drops.models import Drop, ShopClick
+from dropbell.drops.models import Drop, DropVisit, ShopClick
 from dropbell.media.models import Media
 from dropbell.notifications.models import DropOpen, NoticeRead, Notification
 from dropbell.posts.models import Bookmark, Like, Post, PostTag, Repost, Share
@@ -21,8 +21,9 @@ __all__ = [
     "Drop",
     "DropOpen",
     "DropSearch",
-    "Hashtag",
+    "DropVisit",
     "Follow",
+    "Hashtag",
     "Like",
     "Media",
     "NoticeRead",

@@ -87,7 +87,7 @@ def test_brand_creates_reschedules_and_cancels(
 
     # The funnel, at phone size too.
     expect(brand.locator("svg.funnel")).to_be_visible()
-    expect(brand.locator(".funnel-legend")).to_contain_text("Reminders set 1")
+    expect(brand.locator(".funnel-legend")).to_contain_text("Reminded 1")
     phone_brand = laptop.browser.new_context(  # type: ignore[attr-defined]
         **devices["iphone"], ignore_https_errors=True
     )

@@ -16,7 +16,7 @@ from dropbell.accounts.deps import (
     WebViewer,
 )
 from dropbell.deps import AppClock, AppSettings
-from dropbell.drops import calendar, service, stats
+from dropbell.drops import calendar, export, service, stats
 from dropbell.drops.schemas import (
     DropCreate,
     DropOut,
@@ -142,6 +142,20 @@ async def drop_stats(drop_id: IdPath, viewer: CurrentViewer, session: Session) -
     """The owning brand's funnel and delivery lateness."""
     drop = await service.owned_drop(session, viewer, drop_id)
     return await stats.drop_stats(session, drop)
+
+
+@router.get(
+    "/{drop_id}/stats.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "The figures, as CSV."}},
+)
+async def drop_stats_csv(
+    drop_id: IdPath, viewer: CurrentViewer, session: Session, clock: AppClock
+) -> Response:
+    """The owning brand's figures as a CSV download: `section,name,value`, one figure a row."""
+    drop = await service.owned_drop(session, viewer, drop_id)
+    body, disposition = await stats.drop_figures_csv(session, clock, drop)
+    return export.csv_response(body, disposition)
 
 
 @router.get(

@@ -56,6 +56,9 @@ def drop_status(launch_at: datetime, cancelled_at: datetime | None, now: datetim
 class ShopClick(Base):
     """A viewer's tap on Shop on website, and where it came from: one per viewer and hour
     (``once_key``, see ``dropbell.counting``; NULL on clicks counted before migration 0005).
+    ``visitor_key`` is the same viewer's key for good (``counting.visitor_key``), so the
+    brand's funnel counts a shopper or a visitor once however often they tap (NULL on
+    clicks counted before migration 0012).
     """
 
     __tablename__ = "shop_clicks"
@@ -69,3 +72,27 @@ class ShopClick(Base):
     source: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     once_key: Mapped[str | None] = mapped_column(String(64), default=None)
+    visitor_key: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class DropVisit(Base):
+    """Someone opened the drop's page, and where from (``source``: a notification in the
+    inbox, a push, a post, a tag page, or the page itself): one row per drop, source and
+    visitor (``visitor_key``, see ``dropbell.counting``), the first visit's; ``account_id``
+    when logged in. Feeds the brand's opens by source and, with the inbox's opens
+    (``drop_opens``), the funnel's "opened".
+    """
+
+    __tablename__ = "drop_visits"
+    __table_args__ = (
+        Index("uq_drop_visits_once", "drop_id", "source", "visitor_key", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    drop_id: Mapped[int] = mapped_column(ForeignKey("drops.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(20))
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+    visitor_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -165,6 +165,43 @@ class Lateness(BaseModel):
     max: float | None
 
 
+class ShopperFunnel(BaseModel):
+    """The drop's funnel in people: each shopper (account) counted once per step."""
+
+    reminded: int = Field(description="Shoppers who set Remind me at any time (undone too).")
+    told: int = Field(
+        description="Shoppers a released notice of the drop reached (a lead, the launch, "
+        "a reschedule, the cancellation): their reminder covered its due time."
+    )
+    opened: int = Field(
+        description="Shoppers who opened a notification of the drop: in the inbox, or a push."
+    )
+    clicked: int = Field(description="Shoppers who tapped Shop on website, from anywhere.")
+    clicked_anonymous: int = Field(
+        description="Visitors without an account who tapped Shop on website, each counted "
+        "once (by their address, an IPv6 address by its /64)."
+    )
+
+
+class SourceFigures(BaseModel):
+    opens: int = Field(description="Distinct people who opened the drop from there.")
+    clicks: int = Field(description="Distinct people who tapped Shop on website from there.")
+
+
+class BySource(BaseModel):
+    notification: SourceFigures = Field(description="The inbox's notification.")
+    push: SourceFigures = Field(description="A push notification, tapped.")
+    post: SourceFigures = Field(description="The drop's card in a timeline or a post.")
+    tag: SourceFigures = Field(description="The drop's card on its tag page.")
+    drop: SourceFigures = Field(description="The drop's page, reached directly.")
+
+
+class HourFigures(BaseModel):
+    hours_before: int = Field(description="0: the last hour before the launch.")
+    start: UTCDateTimeOut = Field(description="When it began: launch_at - (hours_before + 1) h.")
+    reminders: int = Field(description="Shoppers who first set Remind me in that hour.")
+
+
 class DropStats(BaseModel):
     reminders: int
     notified_soon: int
@@ -173,3 +210,9 @@ class DropStats(BaseModel):
     shop_clicks: ShopClicks
     lateness_ms: Lateness
     push: PushStats
+    funnel: ShopperFunnel
+    sources: BySource = Field(description="Opens and clicks by where they came from.")
+    reminders_by_hour: list[HourFigures] = Field(
+        description="New reminders per hour before the launch, earliest first; hours "
+        "without any are left out."
+    )

@@ -321,6 +321,7 @@ async def record_shop_click(
             source=source,
             created_at=now,
             once_key=counting.once_key(viewer_key, now),
+            visitor_key=counting.visitor_key(viewer_key, drop.id),
         )
         .on_conflict_do_nothing()
     )

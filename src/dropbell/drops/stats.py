@@ -1,10 +1,15 @@
-"""A brand's funnel for one drop: reminders → delivered → opened → shop clicks, and lateness."""
+"""A brand's figures for one drop: the counts kept since the first stats (reminders held,
+notices delivered, opens, shop clicks per hour), delivery lateness, and the figures in
+people (``dropbell.drops.analytics``: the funnel, opens and clicks by source, reminders
+per hour before launch)."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dropbell.clock import Clock
+from dropbell.drops import analytics, export
 from dropbell.drops.models import Drop, ShopClick
 from dropbell.drops.schemas import DropStats, Lateness, ShopClicks
 from dropbell.notifications.models import DropOpen
@@ -80,7 +85,25 @@ async def drop_stats(session: AsyncSession, drop: Drop) -> DropStats:
             max=_round(max((v for v, _ in samples), default=None)),
         ),
         push=await push_stats(session, drop.id),
+        funnel=(await analytics.funnels(session, [drop.id]))[drop.id],
+        sources=await analytics.by_source(session, drop.id),
+        reminders_by_hour=await analytics.reminders_by_hour(session, drop),
     )
+
+
+async def drop_figures_csv(session: AsyncSession, clock: Clock, drop: Drop) -> tuple[str, str]:
+    """The drop's figures as CSV (``dropbell.drops.export``), and its Content-Disposition."""
+    numbers = await drop_stats(session, drop)
+    now = clock.now()
+    body = export.figures_csv(
+        drop_id=drop.id,
+        title=drop.title,
+        tag=drop.tag,
+        launch_at=drop.launch_at,
+        status=drop.status_at(now),
+        stats=numbers,
+    )
+    return body, export.content_disposition(drop.id, drop.tag, now)
 
 
 def _round(value: float | None) -> float | None:

@@ -1,4 +1,5 @@
-"""The brand console (partners only): create, edit, reschedule, cancel; each drop's funnel."""
+"""The brand console (partners only): create, edit, reschedule, cancel; each drop's figures,
+its analytics page (charts) and their CSV download."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dropbell import errors
+from dropbell.drops import export
 from dropbell.drops.schemas import DropCreate, DropUpdate
 from dropbell.i18n import N_, _
 from dropbell.types import IdPath
-from dropbell.web import views
+from dropbell.web import dashboard, views
 from dropbell.web.context import Ctx, PageContext
 from dropbell.web.forms import DROP_FIELDS, Form, drop_data, text_values, validate
 from dropbell.web.render import input_time
@@ -41,7 +43,7 @@ def _form_page(
 
 @router.get("", response_class=HTMLResponse)
 async def index(ctx: Ctx, notice: Annotated[str | None, Query()] = None) -> HTMLResponse:
-    page = await views.console(ctx.session, ctx.clock, ctx.settings, ctx.need())
+    page = await dashboard.console(ctx.session, ctx.clock, ctx.settings, ctx.need())
     return await ctx.page("console/index.html", {"page": page, "notice": _notice(notice)})
 
 
@@ -79,8 +81,15 @@ async def create_drop(_csrf: CsrfChecked, ctx: Ctx) -> Response:
 async def drop_stats(
     drop_id: IdPath, ctx: Ctx, notice: Annotated[str | None, Query()] = None
 ) -> HTMLResponse:
-    page = await views.console_drop(ctx.session, ctx.clock, ctx.settings, ctx.need(), drop_id)
+    page = await dashboard.console_drop(ctx.session, ctx.clock, ctx.settings, ctx.need(), drop_id)
     return await ctx.page("console/drop.html", {"page": page, "notice": _notice(notice)})
+
+
+@router.get("/drops/{drop_id}/stats.csv")
+async def drop_stats_csv(drop_id: IdPath, ctx: Ctx) -> Response:
+    """The analytics page's figures as a CSV download (the API's ``stats.csv``)."""
+    body, disposition = await dashboard.figures_csv(ctx.session, ctx.clock, ctx.need(), drop_id)
+    return export.csv_response(body, disposition)
 
 
 @router.get("/drops/{drop_id}/edit", response_class=HTMLResponse)

@@ -1,11 +1,15 @@
-"""The brand's funnel (reminders → delivered → opened → shop clicks) as inline-SVG geometry."""
+"""The brand's funnel in shoppers (reminded → told → opened → clicked through) as
+inline-SVG geometry: bars centred like a funnel, each as wide as its share of the widest
+step (symmetric, so it reads the same right to left). The numbers are in the legend
+beside it and in the chart's ``<title>``/``<desc>``, in the page's language."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dropbell.drops.schemas import DropStats
+from dropbell.drops.schemas import ShopperFunnel
 from dropbell.i18n import _
+from dropbell.web.render import number, percent
 
 WIDTH, BAR_HEIGHT, GAP, LABEL_WIDTH = 320, 34, 14, 0
 
@@ -14,7 +18,8 @@ WIDTH, BAR_HEIGHT, GAP, LABEL_WIDTH = 320, 34, 14, 0
 class Bar:
     label: str
     value: int
-    percent: int | None  # of reminders; None for the first bar
+    shown: str  # the value as the page's language writes it
+    percent: str | None  # of the shoppers reminded; None for the first bar
     x: float
     y: float
     width: float
@@ -27,42 +32,47 @@ class Funnel:
     bars: list[Bar]
     width: int
     height: int
-    summary: str  # what a screen reader says for the chart
+    summary: str  # the chart's title: what a screen reader says for it
+    desc: str  # what the funnel leaves out (visitors without an account)
 
 
-def funnel(stats: DropStats) -> Funnel:
+def funnel(figures: ShopperFunnel) -> Funnel:
     """Bars centred like a funnel, each as wide as its share of the largest step."""
-    delivered = max(stats.notified_soon, stats.notified_live)
     steps = [
-        (_("Reminders set"), stats.reminders),
-        (_("Delivered"), delivered),
-        (_("Opened"), stats.opened),
-        (_("Shop clicks"), stats.shop_clicks.total),
+        (_("Reminded"), figures.reminded),
+        (_("Told"), figures.told),
+        (_("Opened"), figures.opened),
+        (_("Clicked through"), figures.clicked),
     ]
     top = max(v for _label, v in steps) or 1
     bars = []
     for i, (label, value) in enumerate(steps):
         width = max(6.0, WIDTH * value / top) if value else 6.0
         y = i * (BAR_HEIGHT + GAP)
-        percent = (
-            None if i == 0 else (round(100 * value / stats.reminders) if stats.reminders else 0)
-        )
         bars.append(
             Bar(
                 label=label,
                 value=value,
-                percent=percent,
-                x=(WIDTH - width) / 2,
+                shown=number(value),
+                percent=None if i == 0 else percent(value, figures.reminded),
+                x=round((WIDTH - width) / 2, 1),
                 y=y,
-                width=width,
+                width=round(width, 1),
                 height=BAR_HEIGHT,
                 text_y=y + BAR_HEIGHT / 2,
             )
         )
     height = len(steps) * (BAR_HEIGHT + GAP) - GAP
     summary = ", ".join(
-        f"{b.label} {b.value}" + (f" ({b.percent}%)" if b.percent is not None else "") for b in bars
+        f"{b.label} {b.shown}" + (f" ({b.percent})" if b.percent is not None else "") for b in bars
     )
+    desc = _(
+        "Shoppers, each counted once; %(visitors)s visitors without an account also tapped Shop."
+    ) % {"visitors": number(figures.clicked_anonymous)}
     return Funnel(
-        bars=bars, width=WIDTH, height=height, summary=_("Funnel: %(steps)s.") % {"steps": summary}
+        bars=bars,
+        width=WIDTH,
+        height=height,
+        summary=_("Funnel: %(steps)s.") % {"steps": summary},
+        desc=desc,
     )

@@ -48,9 +48,11 @@ async def drop_page(
     source: Annotated[Source | None, Query(description="Where the visit came from.")] = None,
 ) -> HTMLResponse:
     """The drop. ``source`` (a push's link: ``?source=push``) or ``via`` says where the
-    shopper came from, and the Shop on website button counts its click there."""
+    shopper came from: the visit is counted there (once per visitor and source), and so is
+    the Shop on website button's click."""
+    who = counting.viewer_key(ctx.request, ctx.viewer)
     page = await views.drop_page_with_posts(
-        ctx.session, ctx.clock, ctx.settings, ctx.viewer, drop_id, source or via
+        ctx.session, ctx.clock, ctx.settings, ctx.viewer, drop_id, source or via, who
     )
     return await ctx.page("drop.html", {"page": page})
 

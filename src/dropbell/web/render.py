@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale
 from babel.dates import format_datetime
 from babel.lists import format_list
-from babel.numbers import format_currency, format_decimal, get_currency_symbol
+from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -118,6 +118,18 @@ def money(price: str | None, currency: str | None) -> str:
     if whole:
         pattern = pattern.replace(".00", "")
     return format_currency(amount, currency, pattern, locale=locale, currency_digits=False)
+
+
+def number(value: float) -> str:
+    """A count or a measure as the page's language writes it: "12,345", "12 345"; at most
+    one decimal. Latin digits in every language (Babel's default numbering system)."""
+    return format_decimal(value, "#,##0.#", locale=i18n.current())
+
+
+def percent(part: int, whole: int) -> str:
+    """``part`` of ``whole`` as a whole percentage: "25%", "25 %" (0 of 0 is 0%)."""
+    share = part / whole if whole else 0
+    return format_percent(share, locale=i18n.current())
 
 
 def ago(value: datetime, now: datetime) -> str:
@@ -242,6 +254,7 @@ env.filters.update(
     input_time=input_time,
     iso=iso,
     money=money,
+    number=number,
     initials=initials,
     lead_text=lead_text,
     leads_phrase=leads_phrase,

@@ -12,10 +12,10 @@ from dropbell.accounts.schemas import AccountCreate
 from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
 from dropbell.config import Settings
+from dropbell.drops import analytics
 from dropbell.drops import service as drops
-from dropbell.drops import stats as drop_stats
 from dropbell.drops.rollout import ineligible_reason
-from dropbell.drops.schemas import DropCreate, DropOut, DropStats, DropUpdate
+from dropbell.drops.schemas import DropCreate, DropOut, DropUpdate
 from dropbell.i18n import _
 from dropbell.notifications import service as notifications
 from dropbell.notifications.schemas import NotificationOut
@@ -23,7 +23,6 @@ from dropbell.pagination import Page
 from dropbell.posts import service as posts
 from dropbell.posts.schemas import PostCreate, PostOut
 from dropbell.reminders import service as reminders
-from dropbell.web.funnel import Funnel, funnel
 from dropbell.web.render import lead_text
 
 PAGE_SIZE = 20
@@ -60,18 +59,6 @@ class TagView:
 class Inbox:
     items: list[NotificationOut]
     next_max_id: int | None
-
-
-@dataclass
-class ConsoleDrop:
-    drop: DropOut
-    stats: DropStats
-    funnel: Funnel
-
-
-@dataclass
-class Console:
-    drops: list[DropOut] = field(default_factory=list)
 
 
 def why_not(settings: Settings, viewer: Viewer | None) -> str | None:
@@ -210,9 +197,13 @@ async def drop_page_with_posts(
     viewer: Viewer | None,
     drop_id: int,
     via: str = "drop",
+    visitor: str | None = None,
 ) -> DropPage:
-    """The drop's page: the drop, and the newest posts about it (its tag's posts)."""
+    """The drop's page: the drop, and the newest posts about it (its tag's posts). With
+    ``visitor`` (``counting.viewer_key``), the visit is counted in the brand's opens."""
     page = await drop_page(session, clock, settings, viewer, drop_id, via)
+    if visitor is not None:
+        await analytics.record_visit(session, clock, drop_id, via, viewer, visitor)
     tag_page = Page(limit=10, max_id=None)
     rows, more = tag_page.trim(await posts.tagged(session, page.drop.tag, tag_page))
     shown = await posts.present(session, clock, settings, rows, viewer)
@@ -330,26 +321,6 @@ async def open_notification(
 
 # The brand console's gate is the API's own check: a removed partner is refused in both.
 require_partner = drops.require_partner
-
-
-async def console(
-    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer
-) -> Console:
-    require_partner(viewer)
-    page = Page(limit=80, max_id=None)
-    rows, _ = page.trim(
-        await drops.list_drops(session, clock, "all", page, brand_id=viewer.account.id)
-    )
-    return Console(drops=await drops.present(session, clock, settings, rows, viewer))
-
-
-async def console_drop(
-    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, drop_id: int
-) -> ConsoleDrop:
-    drop = await drops.owned_drop(session, viewer, drop_id)
-    shown = await drops.present_one(session, clock, settings, drop, viewer)
-    numbers = await drop_stats.drop_stats(session, drop)
-    return ConsoleDrop(drop=shown, stats=numbers, funnel=funnel(numbers))
 
 
 async def owned_drop(
