@@ -137,8 +137,20 @@ async def _timed(call: Callable[[], Any], rounds: int) -> tuple[list[float], Any
     return times, result
 
 
+async def timeline(client: httpx.AsyncClient, rounds: int) -> dict[str, float]:
+    """The reference: a page of 10 posts of the public timeline, the same presenters as
+    search's posts and no search at all."""
+
+    async def page() -> Any:
+        (await client.get("/api/v1/timelines/public", params={"limit": 10})).raise_for_status()
+
+    times, _ = await _timed(page, rounds)
+    return {"p50_ms": round(pct(times, 0.50), 2), "p99_ms": round(pct(times, 0.99), 2)}
+
+
 async def measure(url: str, rounds: int) -> dict[str, dict[str, Any]]:
-    """Each query through the HTTP app ``rounds`` times, and its naive scan."""
+    """Each query through the HTTP app ``rounds`` times, its posts' index lookup alone and
+    its naive scan; and the timeline's page for reference (``"timeline"``)."""
     from dropbell.app import create_app
 
     app = create_app(Settings(database_url=url))
@@ -147,6 +159,7 @@ async def measure(url: str, rounds: int) -> dict[str, dict[str, Any]]:
     try:
         for q in queries().values():  # the first requests compile the app's statements
             (await client.get("/api/v1/search", params={"q": q})).raise_for_status()
+        figures["timeline"] = await timeline(client, rounds)
         for name, q in queries().items():
 
             async def ask(q: str = q) -> Any:
@@ -241,6 +254,7 @@ async def search(
         "rounds": rounds,
         "load_s": round(load_seconds, 1),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "timeline": by_query.pop("timeline"),
         "queries": by_query,
     }
     _report(figures, console, json_out)
@@ -264,6 +278,10 @@ def _report(figures: dict[str, Any], console: Console, json_out: bool) -> None:
             f"{f['like_p50_ms']} ms ({f['like_found']})",
         )
     Console().print(table)
+    t = figures["timeline"]
+    console.print(
+        f"reference: a timeline page of 10 posts over HTTP, {t['p50_ms']} / {t['p99_ms']} ms"
+    )
     console.print(
         f"bulk load {figures['load_s']} s · peak RSS {figures['peak_rss_mb']} MB · p50/p99 of"
         f" {figures['rounds']} requests each; LIKE scan: p50 of {BASELINE_ROUNDS}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from sqlalchemy import ColumnElement, and_, case, select
+from sqlalchemy import ColumnElement, and_, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell import dialect, errors
@@ -85,16 +85,16 @@ def _ranked(first: list[int], rest: list[int], limit: int) -> list[int]:
 
 
 async def _drops(session: AsyncSession, query: Query, limit: int) -> list[Drop]:
-    """The drop whose tag is the query, then the newest with every word."""
-    exact: list[int] = []
+    """The drop whose tag is the query, then the newest with every word (one query for
+    the words, one that loads them and the tag's owner)."""
+    matched = await fts.matching(session, "drop_search", query.words, limit)
+    wanted: ColumnElement[bool] = Drop.id.in_(matched)
     if query.tag is not None:
-        owner = select(Drop.id).where(Drop.tag == query.tag, Drop.cancelled_at.is_(None))
-        exact = list(await session.scalars(owner))
-    ids = _ranked(exact, await fts.matching(session, "drop_search", query.words, limit), limit)
-    if not ids:
-        return []
-    found = {d.id: d for d in await session.scalars(select(Drop).where(Drop.id.in_(ids)))}
-    return [found[i] for i in ids if i in found]
+        wanted = or_(wanted, and_(Drop.tag == query.tag, Drop.cancelled_at.is_(None)))
+    rows = list(await session.scalars(select(Drop).where(wanted))) if matched or query.tag else []
+    exact = [d.id for d in rows if d.tag == query.tag]
+    found = {d.id: d for d in rows}
+    return [found[i] for i in _ranked(exact, matched, limit) if i in found]
 
 
 async def _posts(session: AsyncSession, query: Query, limit: int) -> list[Post]:
@@ -117,22 +117,18 @@ async def _posts(session: AsyncSession, query: Query, limit: int) -> list[Post]:
 async def _accounts(session: AsyncSession, query: Query, limit: int) -> list[BrandOut]:
     """Partner brands: the one with the query as its username, then by their words (the
     last word of the query may be the start of one: ``maison aur``)."""
-    exact = select(Account.id).where(
-        Account.username == query.username, Account.is_partner.is_(True)
-    )
     matched = await fts.matching(session, "account_search", query.words, limit, prefix=True)
-    ids = _ranked(list(await session.scalars(exact)), matched, limit)
-    if not ids:
-        return []
-    rows = {
-        a.id: a
-        for a in await session.scalars(
-            select(Account).where(Account.id.in_(ids), Account.is_partner.is_(True))
+    rows = await session.scalars(
+        select(Account).where(
+            or_(Account.id.in_(matched), Account.username == query.username),
+            Account.is_partner.is_(True),
         )
-    }
+    )
+    found = {a.id: a for a in rows}
+    exact = [a.id for a in found.values() if a.username == query.username]
     return [
         BrandOut(id=a.id, username=a.username, display_name=a.display_name, is_partner=True)
-        for a in (rows[i] for i in ids if i in rows)
+        for a in (found[i] for i in _ranked(exact, matched, limit) if i in found)
     ]
 
 
