@@ -152,7 +152,7 @@ def test_every_page_has_no_serious_or_critical_violations(
 
     page = context.new_page()
     visitor = ("/", f"/drops/{drop_id}", "/tags/lesac", f"/posts/{post_id}", "/@maison", "/login")
-    for path in visitor:
+    for path in (*visitor, "/upcoming", "/search?q=sac", "/search?q=zzzyx"):
         found += visit(page, server, path, f"{path} (visitor)", lang)
     found += visit(page, server, "/signup", lang=lang)
 
@@ -169,6 +169,8 @@ def test_every_page_has_no_serious_or_critical_violations(
         "/bookmarks",
         "/settings",
         "/compose",
+        "/upcoming",
+        "/search?q=maison",
     ]
     for path in shopper:
         found += visit(page, server, path, f"{path} (shopper)", lang)
