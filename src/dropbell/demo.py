@@ -28,6 +28,7 @@ from dropbell.posts.models import Post
 from dropbell.posts.schemas import PostCreate
 from dropbell.reminders import service as reminders
 from dropbell.reminders.scheduler import Scheduler
+from dropbell.search import index as search_index
 
 PASSWORD = "dropbell-demo"
 SHOPPER = "shopper"
@@ -239,6 +240,7 @@ async def _remove_previous(session) -> None:  # type: ignore[no-untyped-def]
         await session.execute(delete(DropOpen).where(DropOpen.drop_id.in_(drop_ids)))
         await session.execute(delete(Drop).where(Drop.id.in_(drop_ids)))
     await session.execute(delete(Account).where(Account.id.in_(ids)))
+    await search_index.recount_tags(session)  # their posts' tags went with them
 
 
 async def _add_posts(session, now: datetime) -> None:  # type: ignore[no-untyped-def]

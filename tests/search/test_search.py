@@ -274,3 +274,27 @@ async def test_the_newest_matches_come_back_however_they_are_looked_up(
         await post(api, shopper, f"beta coat {i}")
     body = await search(api, "alpha", limit=2)
     assert ids(body["posts"]) == [alpha[2]["id"], alpha[1]["id"]]
+
+
+async def test_tags_are_recounted_after_a_delete_that_cascaded_past_the_services(
+    api: Api,
+) -> None:
+    """The demo's reset deletes accounts, and their posts go by cascade: the hashtags'
+    counts are taken again from the rows (search.index.recount_tags)."""
+    from sqlalchemy import delete
+
+    from dropbell.accounts.models import Account
+    from dropbell.db import transaction
+    from dropbell.search import index
+
+    gone, kept = await api.signup(), await api.signup()
+    for _ in range(2):
+        await post(api, gone, "fresh #linen")
+    await post(api, kept, "mine too #linen")
+    assert [h["post_count"] for h in (await search(api, "linen"))["hashtags"]] == [3]
+    async with transaction(api.app.state.sessionmaker) as session:
+        await session.execute(delete(Account).where(Account.id == gone.id))
+        await index.recount_tags(session)
+    body = await search(api, "linen")
+    assert [h["post_count"] for h in body["hashtags"]] == [1]
+    assert len(body["posts"]) == 1  # the index rows went with the posts

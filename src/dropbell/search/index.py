@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell import dialect
 from dropbell.accounts.models import Account
 from dropbell.drops.models import Drop
+from dropbell.posts.models import PostTag
 from dropbell.search.models import AccountSearch, DropSearch, Hashtag, PostSearch
 from dropbell.search.text import document, fold
 
@@ -81,3 +82,12 @@ async def count_tags(session: AsyncSession, tags: Collection[str], delta: int) -
             .values(post_count=Hashtag.post_count + delta)
             .execution_options(synchronize_session=False)
         )
+
+
+async def recount_tags(session: AsyncSession) -> None:
+    """Every hashtag's count from its ``post_tags`` rows again: after a bulk delete that
+    cascaded past the services (the demo's reset deletes accounts, and their posts go)."""
+    rows = select(func.count()).where(PostTag.tag == Hashtag.tag).scalar_subquery()
+    await session.execute(
+        update(Hashtag).values(post_count=rows).execution_options(synchronize_session=False)
+    )
