@@ -133,10 +133,11 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
         public_url="http://dropbell.test",
+        media_dir=tmp_path / "media",  # uploaded images: never in the working directory
         rollout_platforms="ios",
         rollout_countries="US",
         rollout_languages="en",

@@ -33,6 +33,9 @@ from dropbell.live import publish
 from dropbell.live.brokers import make_broker
 from dropbell.live.hub import Hub
 from dropbell.live.routes import router as stream_router
+from dropbell.media import service as media
+from dropbell.media.endpoints import files_router as media_files_router
+from dropbell.media.endpoints import router as media_router
 from dropbell.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from dropbell.notifications.endpoints import router as notifications_router
 from dropbell.posts.endpoints import router as posts_router
@@ -49,6 +52,7 @@ from dropbell.web.routing import page_for_any_error
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "web" / "static"
+UPLOAD_PATHS = ("/api/v1/media", "/console/drops/")
 
 DESCRIPTION = """
 Product-drop reminders. Brands announce a drop; shoppers tap **Remind me** and are
@@ -115,7 +119,15 @@ def create_app(
     app.state.hub = hub
     app.state.rate_counter = make_counter(settings.redis_url)
     errors.install_handlers(app, page=page_for_any_error)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # An image upload (the API's, the console's drop form) may carry the largest image
+    # and the form around it; everything else is held to DROPBELL_MAX_BODY_BYTES.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        uploads=UPLOAD_PATHS,
+        upload_bytes=settings.media_max_bytes + settings.max_body_bytes,
+        upload_message=media.too_large(settings).detail,
+    )
     # HSTS only when served over https (the public URL says so): never on a local http.
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     if settings.trusted_proxy_list:
@@ -130,6 +142,8 @@ def create_app(
     app.include_router(stream_router)
     app.include_router(posts_router)
     app.include_router(push_router)
+    app.include_router(media_router)
+    app.include_router(media_files_router)
     app.include_router(search_router)
     app.include_router(shop_router)
     app.include_router(pages_router)

@@ -125,6 +125,15 @@ class Settings(BaseSettings):
         True, description="HTTP/2 to push services (httpx); off: HTTP/1.1 on aiohttp's pool."
     )
 
+    # Brands' uploaded images (src/dropbell/media, docs/operations.md).
+    media_dir: Path = Field(
+        default_factory=lambda: Path.cwd() / "media",
+        description="Where uploaded images are stored (and served from, at /media/...).",
+    )
+    media_max_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="The largest image a brand may upload (413)."
+    )
+
     # Only for tests and local demos: lets /_test/clock move the server's clock.
     test_hooks: bool = False
 

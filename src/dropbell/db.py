@@ -198,6 +198,20 @@ def after_commit(session: AsyncSession, effect: SideEffect) -> None:
     session.info.setdefault("after_commit", []).append(effect)
 
 
+def after_rollback(session: AsyncSession, undo: Callable[[], None]) -> None:
+    """Run ``undo`` if the surrounding transaction rolls back (never once it commits): what
+    a change did outside the database (files written) goes with it."""
+    session.info.setdefault("after_rollback", []).append(undo)
+
+
+def _undo_outside(session: AsyncSession) -> None:
+    for undo in session.info.pop("after_rollback", []):
+        try:
+            undo()
+        except Exception:
+            log.exception("undoing a rolled-back change failed")
+
+
 async def _run_side_effects(session: AsyncSession) -> None:
     effects: list[SideEffect] = session.info.pop("after_commit", [])
     for effect in effects:
@@ -217,9 +231,13 @@ async def transaction(
             yield session
             await session.commit()
         except BaseException:
-            await session.rollback()
-            session.info.pop("after_commit", None)
+            try:
+                await session.rollback()
+            finally:
+                session.info.pop("after_commit", None)
+                _undo_outside(session)
             raise
+    session.info.pop("after_rollback", None)
     await _run_side_effects(session)
 
 

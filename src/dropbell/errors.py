@@ -86,6 +86,25 @@ class WrongPassword(Forbidden):
     code, message = "wrong_password", "The current password is not right."
 
 
+class PayloadTooLarge(AppError):
+    status, code, message = 413, "payload_too_large", "The request body is too large."
+
+
+class UnsupportedImage(AppError):
+    status, code, message = (
+        415,
+        "unsupported_media_type",
+        "This file is not a JPEG, PNG or WebP image; upload one of those.",
+    )
+
+
+class InvalidImage(Invalid):
+    code, message = (
+        "invalid_image",
+        "The image could not be read: the file is damaged or incomplete.",
+    )
+
+
 class NotFound(AppError):
     status, code, message = 404, "not_found", "Not found."
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,24 +23,47 @@ DOCS_PATHS = ("/docs", "/redoc")
 
 
 class BodyLimitMiddleware:
-    """413 for a body over ``max_bytes``: by Content-Length up front, or while streaming."""
+    """413 for a body over ``max_bytes``: by Content-Length up front, or while streaming.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    Paths starting with one of ``uploads`` (image uploads) may send up to
+    ``upload_bytes``, and are told ``upload_message`` past it; a page's form (not the
+    API) gets it as a short page."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        *,
+        uploads: tuple[str, ...] = (),
+        upload_bytes: int = 0,
+        upload_message: str = "",
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = uploads
+        self.upload_bytes = upload_bytes
+        self.upload_message = upload_message
+
+    def _limit(self, path: str) -> tuple[int, str]:
+        if self.uploads and path.startswith(self.uploads):
+            return self.upload_bytes, self.upload_message
+        return self.max_bytes, f"The request body is over {self.max_bytes} bytes."
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path: str = scope.get("path", "")
+        max_bytes, message = self._limit(path)
+        page = not path.startswith("/api/")
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
-                    too_large = int(value) > self.max_bytes
+                    too_large = int(value) > max_bytes
                 except ValueError:
                     too_large = False
                 if too_large:
-                    await self._reject(send)
+                    await _reject(send, message, page)
                     return
         seen = 0
         too_large = False
@@ -51,38 +75,40 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > max_bytes:
                     too_large = True
                     return {"type": "http.request", "body": b"", "more_body": False}
             return message
 
-        async def guarded_send(message: Message) -> None:
+        async def guarded_send(event: Message) -> None:
             if not too_large:
-                await send(message)
-            elif message["type"] == "http.response.start":
-                await self._reject(send)
+                await send(event)
+            elif event["type"] == "http.response.start":
+                await _reject(send, message, page)
 
         await self.app(scope, limited_receive, guarded_send)
 
-    async def _reject(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": f"The request body is over {self.max_bytes} bytes.",
-                "code": "payload_too_large",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+
+async def _reject(send: Send, message: str, page: bool) -> None:
+    """The 413: the API's error shape, or (``page``) a page that says it in a sentence."""
+    if page:
+        body = _TOO_LARGE_PAGE.replace(b"{message}", html.escape(message).encode())
+        kind = b"text/html; charset=utf-8"
+    else:
+        body = json.dumps({"error": message, "code": "payload_too_large"}).encode()
+        kind = b"application/json"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", kind),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class SecurityHeadersMiddleware:
@@ -141,6 +167,14 @@ _ERROR_PAGE = (
     b' \xc2\xb7 dropbell</title><link rel="stylesheet" href="/static/app.css"></head><body>'
     b"<main><h1>Something went wrong</h1><p>That is our fault, not yours. Please try again"
     b' in a moment.</p><p><a href="/">Back to dropbell</a></p></main></body></html>'
+)
+
+
+_TOO_LARGE_PAGE = (
+    b'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Too large'
+    b' \xc2\xb7 dropbell</title><link rel="stylesheet" href="/static/app.css"></head><body>'
+    b"<main><h1>That is too large</h1><p>{message}</p><p>Go back to the form and choose"
+    b' another file.</p><p><a href="/">Back to dropbell</a></p></main></body></html>'
 )
 
 
