@@ -1,4 +1,5 @@
-"""Who may see Remind me: the rollout rules (platform, country, language, a share)."""
+"""Who may see Remind me: the rollout rules (platform, country, language, a share), and
+where the drop is sold (``drops.regions``)."""
 
 from __future__ import annotations
 
@@ -6,26 +7,32 @@ import hashlib
 
 from dropbell.accounts.service import Caller, Viewer
 from dropbell.config import Settings
+from dropbell.drops import regions
 from dropbell.i18n import _
 
 WILDCARD = "*"
 
 
-def is_eligible(settings: Settings, who: Viewer | Caller | None) -> bool:
-    """True when the caller's client platform, country and language are all rolled out."""
-    return who is not None and ineligible_reason(settings, who) is None
+def is_eligible(
+    settings: Settings, who: Viewer | Caller | None, countries: str | None = None
+) -> bool:
+    """True when the caller's client platform, country and language are all rolled out
+    (and, given a drop's ``countries``, the drop is sold in the caller's country)."""
+    return who is not None and ineligible_reason(settings, who, countries) is None
 
 
-def ineligible_reason(settings: Settings, who: Viewer | Caller | None) -> str | None:
+def ineligible_reason(
+    settings: Settings, who: Viewer | Caller | None, countries: str | None = None
+) -> str | None:
     """A short, human reason why Remind me is not offered (None when it is), in the page's
-    language."""
+    language. ``countries``: the drop's (``drops.countries``), when it is about one."""
     if who is None:
         return _("Log in to set a reminder.")
     caller = who.caller if isinstance(who, Viewer) else who
-    platforms, countries, languages = settings.rollout  # lower, upper, lower case
+    platforms, places, languages = settings.rollout  # lower, upper, lower case
     if not _admits(platforms, caller.platform.lower()):
         return _("Remind me is not yet available on %(platform)s.") % {"platform": caller.platform}
-    if not _admits(countries, caller.country.upper()):
+    if not _admits(places, caller.country.upper()):
         return _("Remind me is not yet available in your country (%(country)s).") % {
             "country": caller.country
         }
@@ -37,6 +44,8 @@ def ineligible_reason(settings: Settings, who: Viewer | Caller | None) -> str | 
         return _(
             "Remind me is not yet available for your account; it is coming to more people soon."
         )
+    if countries is not None and not regions.sold_in(countries, caller.country):
+        return regions.not_sold_here(countries.split(","))
     return None
 
 

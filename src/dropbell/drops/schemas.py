@@ -7,11 +7,12 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
-from dropbell.accounts.schemas import BrandOut
+from dropbell.accounts.schemas import BrandOut, Country
 from dropbell.confusables import mixes_scripts
+from dropbell.media.schemas import ImageSize
 from dropbell.posts.tags import normalise_tag
 from dropbell.push.schemas import PushStats
-from dropbell.types import MultiLine, OneLine
+from dropbell.types import MAX_ID, MultiLine, OneLine
 
 Status = Literal["scheduled", "live", "cancelled"]
 ShopSource = Literal["notification", "push", "post", "tag", "drop"]
@@ -78,6 +79,14 @@ Price = Annotated[Decimal, AfterValidator(_price)]
 Tag = Annotated[OneLine, Field(max_length=101), AfterValidator(_tag)]
 ImageUrl = Annotated[OneLine, Field(max_length=2000), AfterValidator(_image_url)]
 
+MEDIA_DOC = "An image you uploaded (POST /api/v1/media), instead of `image_url`; null removes it."
+COUNTRIES_DOC = (
+    "Where the drop is sold: ISO 3166-1 alpha-2 codes (stored upper case, sorted). "
+    "Elsewhere it is an ordinary post and Remind me answers 403 `not_eligible`; "
+    "null: sold everywhere."
+)
+Countries = Annotated[list[Country], Field(min_length=1, max_length=300)]
+
 ALT_DOC = (
     "The image's alt text: what it shows, for shoppers who cannot see it "
     '("A quilted black leather bag on a gold chain"); "" when not given.'
@@ -92,7 +101,9 @@ class DropCreate(BaseModel):
     price: Price | None = None
     currency: Currency | None = None
     image_url: ImageUrl | None = None
+    media_id: int | None = Field(None, ge=1, le=MAX_ID, description=MEDIA_DOC)
     image_alt: OneLine = Field("", max_length=300, description=ALT_DOC)
+    countries: Countries | None = Field(None, description=COUNTRIES_DOC)
     launch_at: LaunchAt = Field(description="RFC 3339 with an offset; must be in the future.")
     shop_url: OneLine = Field(max_length=2000, description="https, on one of your shop domains.")
     tag: Tag = Field(description="The drop's hashtag, without '#'.")
@@ -106,7 +117,9 @@ class DropUpdate(BaseModel):
     price: Price | None = None
     currency: Currency | None = None
     image_url: ImageUrl | None = None
+    media_id: int | None = Field(None, ge=1, le=MAX_ID, description=MEDIA_DOC)
     image_alt: OneLine | None = Field(None, max_length=300, description=ALT_DOC)
+    countries: Countries | None = Field(None, description=COUNTRIES_DOC)
     launch_at: LaunchAt | None = Field(None, description="A new time reschedules the drop.")
     shop_url: OneLine | None = Field(None, max_length=2000)
     tag: Tag | None = None
@@ -119,8 +132,15 @@ class DropOut(BaseModel):
     description: str
     price: str | None = Field(description='A decimal string, e.g. "129.00".')
     currency: str | None
-    image_url: str | None
+    image_url: str | None = Field(
+        description="The image: an uploaded one's largest size, or the brand's link."
+    )
     image_alt: str = Field(description=ALT_DOC)
+    media_id: int | None = Field(description="The uploaded image's id (null: none, or a link).")
+    image_sizes: list[ImageSize] | None = Field(
+        description="An uploaded image's sizes, smallest first, each also as WebP; null for a link."
+    )
+    countries: list[str] | None = Field(description=COUNTRIES_DOC)
     launch_at: UTCDateTimeOut
     status: Status
     tag: str

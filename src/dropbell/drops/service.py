@@ -1,33 +1,34 @@
-"""Drops: create, edit, reschedule, cancel, list, and how they look to a viewer."""
+"""Drops: create, edit, reschedule, cancel, list (how they look to a viewer:
+``drops.presenter``, whose functions are here too)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import and_, bindparam, delete, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell import counting, dialect, errors, hostnames, times
-from dropbell.accounts.models import Account
-from dropbell.accounts.schemas import BrandOut
-from dropbell.accounts.service import Caller, Viewer
+from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.confusables import skeleton
-from dropbell.drops.models import Drop, ShopClick, drop_status
-from dropbell.drops.rollout import is_eligible
-from dropbell.drops.schemas import DropCreate, DropOut, DropUpdate
+from dropbell.drops import images, regions
+from dropbell.drops.models import Drop, ShopClick
+from dropbell.drops.presenter import present as present
+from dropbell.drops.presenter import present_ids as present_ids
+from dropbell.drops.presenter import present_one as present_one
+from dropbell.drops.presenter import present_toggled as present_toggled
+from dropbell.drops.schemas import DropCreate, DropUpdate
 from dropbell.notifications.announce import announce_drop
 from dropbell.pagination import Page
 from dropbell.posts.models import Post, PostTag
 from dropbell.reminders import service as reminders
-from dropbell.reminders.models import Reminder, parse_offsets
 from dropbell.search import index as search_index
-from dropbell.types import BigId
 
 
 def check_shop_url(url: str, domains: Sequence[str]) -> str:
@@ -77,6 +78,10 @@ def check_image_url(url: str, own_hosts: Sequence[str | None]) -> str:
 
 def _own_hosts(settings: Settings, request_host: str | None) -> list[str | None]:
     return [urlsplit(settings.public_url).hostname, request_host]
+
+
+def _url_check(settings: Settings, request_host: str | None) -> Callable[[str], str]:
+    return lambda url: check_image_url(url, _own_hosts(settings, request_host))
 
 
 def check_launch_at(settings: Settings, launch_at: datetime, now: datetime) -> None:
@@ -152,8 +157,8 @@ async def create_drop(
     now = clock.now()
     check_launch_at(settings, data.launch_at, now)
     shop_url = check_shop_url(data.shop_url, [d.domain for d in viewer.account.shop_domains])
-    if data.image_url is not None:
-        check_image_url(data.image_url, _own_hosts(settings, request_host))
+    image = {"media_id": data.media_id, "image_url": data.image_url}
+    await images.check_image(session, viewer.account.id, image, _url_check(settings, request_host))
     tag_skeleton = await _check_tag(session, data.tag)
     post = Post(author_id=viewer.account.id, text="", created_at=now)
     session.add(post)
@@ -164,8 +169,10 @@ async def create_drop(
         description=data.description,
         price=str(data.price) if data.price is not None else None,
         currency=data.currency,
-        image_url=data.image_url,
+        image_url=image["image_url"],
+        media_id=image["media_id"],
         image_alt=data.image_alt,
+        countries=regions.stored(data.countries),
         launch_at=data.launch_at,
         tag=data.tag,
         tag_skeleton=tag_skeleton,
@@ -220,7 +227,8 @@ async def update_drop(
     request_host: str | None = None,
 ) -> Drop:
     """Edit a drop; a new ``launch_at`` reschedules it (notices move, subscribers are told).
-    An ``image_url`` it already has is kept as it is (the edit form sends it back)."""
+    An ``image_url`` it already has is kept as it is (the edit form sends it back); a new
+    upload replaces a link and a new link an upload; ``countries`` null: sold everywhere."""
     drop = await owned_drop(session, viewer, drop_id, for_update=True)
     now = clock.now()
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
@@ -237,16 +245,7 @@ async def update_drop(
         check_launch_at(settings, new_launch, now)
     else:
         new_launch = None
-    if "shop_url" in changes:
-        changes["shop_url"] = check_shop_url(
-            changes["shop_url"], [d.domain for d in viewer.account.shop_domains]
-        )
-    if changes.get("image_url") is not None and changes["image_url"] != drop.image_url:
-        check_image_url(changes["image_url"], _own_hosts(settings, request_host))
-    if changes.get("price") is not None:
-        changes["price"] = str(changes["price"])
-    if "image_alt" in changes and changes["image_alt"] is None:
-        changes["image_alt"] = ""
+    await _check_changes(session, settings, viewer, drop, changes, request_host)
     if "tag" in changes and changes["tag"] != drop.tag:
         changes["tag_skeleton"] = await _check_tag(session, changes["tag"], drop.id)
     for field, value in changes.items():
@@ -265,6 +264,30 @@ async def update_drop(
         await reminders.reschedule(session, settings, drop, now)
     await session.flush()
     return drop
+
+
+async def _check_changes(
+    session: AsyncSession,
+    settings: Settings,
+    viewer: Viewer,
+    drop: Drop,
+    changes: dict[str, Any],
+    request_host: str | None,
+) -> None:
+    """An edit's fields checked and in the columns' form (all but the launch and tag)."""
+    if "shop_url" in changes:
+        changes["shop_url"] = check_shop_url(
+            changes["shop_url"], [d.domain for d in viewer.account.shop_domains]
+        )
+    await images.check_image(
+        session, drop.brand_id, changes, _url_check(settings, request_host), was_url=drop.image_url
+    )
+    if changes.get("price") is not None:
+        changes["price"] = str(changes["price"])
+    if "image_alt" in changes and changes["image_alt"] is None:
+        changes["image_alt"] = ""
+    if "countries" in changes:
+        changes["countries"] = regions.stored(changes["countries"])
 
 
 async def cancel_drop(session: AsyncSession, clock: Clock, viewer: Viewer, drop_id: int) -> Drop:
@@ -326,147 +349,3 @@ async def record_shop_click(
         .on_conflict_do_nothing()
     )
     return drop.shop_url
-
-
-async def present(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    drops: Sequence[Drop],
-    viewer: Viewer | None,
-) -> list[DropOut]:
-    """Drops as the viewer sees them: three queries at most, whatever the number of drops."""
-    if not drops:
-        return []
-    brand_ids = {d.brand_id for d in drops}
-    brands = {
-        a.id: BrandOut(
-            id=a.id, username=a.username, display_name=a.display_name, is_partner=a.is_partner
-        )
-        for a in await session.scalars(select(Account).where(Account.id.in_(brand_ids)))
-    }
-    reminded = (
-        await reminders.reminded_offsets(session, viewer.account.id, [d.id for d in drops])
-        if viewer
-        else {}
-    )
-    eligible = is_eligible(settings, viewer)
-    now = clock.now()
-    return [
-        _drop_out(settings, now, drop, brands[drop.brand_id], eligible, reminded.get(drop.id))
-        for drop in drops
-    ]
-
-
-# The drops of an inbox page, their brands and the viewer's open reminders on them, in
-# one statement built once (an inbox page used to take three round trips for them).
-_SHOWN = (
-    select(Drop, Account.username, Account.display_name, Account.is_partner, Reminder.offsets)
-    .join(Account, Account.id == Drop.brand_id)
-    .outerjoin(
-        Reminder,
-        and_(
-            Reminder.drop_id == Drop.id,
-            Reminder.account_id == bindparam("viewer_id", type_=BigId),
-            Reminder.ended_at.is_(None),
-        ),
-    )
-    .where(Drop.id.in_(bindparam("drop_ids", expanding=True)))
-)
-
-
-async def present_ids(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    drop_ids: Collection[int],
-    viewer: Viewer | None,
-) -> dict[int, DropOut]:
-    """The drops ``drop_ids`` as the viewer sees them, by id: one query (``present``
-    shows drops already loaded)."""
-    if not drop_ids:
-        return {}
-    params = {"viewer_id": viewer.account.id if viewer else 0, "drop_ids": list(drop_ids)}
-    eligible = is_eligible(settings, viewer)
-    now = clock.now()
-    return {
-        drop.id: _drop_out(
-            settings,
-            now,
-            drop,
-            BrandOut(
-                id=drop.brand_id,
-                username=username,
-                display_name=display_name,
-                is_partner=is_partner,
-            ),
-            eligible,
-            parse_offsets(offsets) if offsets is not None else None,
-        )
-        for drop, username, display_name, is_partner, offsets in await session.execute(
-            _SHOWN, params
-        )
-    }
-
-
-def _drop_out(
-    settings: Settings,
-    now: datetime,
-    drop: Any,
-    brand: BrandOut,
-    eligible: bool,
-    offsets: list[int] | None,
-    reminder_count: int | None = None,
-) -> DropOut:
-    """``drop``: a ``Drop``, or a row with its columns (Remind me reads no ORM objects)."""
-    status = drop_status(drop.launch_at, drop.cancelled_at, now)
-    return DropOut(
-        id=drop.id,
-        brand=brand,
-        title=drop.title,
-        description=drop.description,
-        price=drop.price,
-        currency=drop.currency,
-        image_url=drop.image_url,
-        image_alt=drop.image_alt,
-        launch_at=drop.launch_at,
-        status=status,
-        tag=drop.tag,
-        shop_url=drop.shop_url,
-        post_id=drop.post_id,
-        reminder_count=drop.reminder_count if reminder_count is None else reminder_count,
-        reminded=offsets is not None,
-        remindable=eligible and status == "scheduled",
-        reminder_offsets=offsets,
-        offset_choices=settings.offset_choices,
-        url=f"{settings.public_url.rstrip('/')}/drops/{drop.id}",
-    )
-
-
-async def present_one(
-    session: AsyncSession, clock: Clock, settings: Settings, drop: Drop, viewer: Viewer | None
-) -> DropOut:
-    return (await present(session, clock, settings, [drop], viewer))[0]
-
-
-def present_toggled(
-    clock: Clock, settings: Settings, caller: Caller, toggled: reminders.Toggled
-) -> DropOut:
-    """The drop as the caller sees it right after Remind me (or its undo): what
-    :func:`present_one` shows, from the row the toggle read (no further query)."""
-    drop = toggled.drop
-    brand = BrandOut(
-        id=drop.brand_id,
-        username=drop.brand_username,
-        display_name=drop.brand_display_name,
-        is_partner=drop.brand_is_partner,
-    )
-    return _drop_out(
-        settings,
-        clock.now(),
-        drop,
-        brand,
-        is_eligible(settings, caller),
-        toggled.offsets,
-        toggled.reminder_count,
-    )

@@ -37,6 +37,7 @@ from dropbell.accounts.models import Account
 from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.db import UTCDateTime, read_sessions, transaction
+from dropbell.drops.images import push_icon
 from dropbell.drops.models import Drop
 from dropbell.push import keys, ledger, payload
 from dropbell.push.models import DONE, PENDING, RUNNING, SENT, PushJob
@@ -260,6 +261,7 @@ class PushWorker:
         if drop is None:
             return None
         brand = await session.get_one(Account, drop.brand_id)
+        icon = await push_icon(session, self.settings, drop)
         return {
             locale: payload.build(
                 notification_id=job.notification_id,
@@ -270,6 +272,7 @@ class PushWorker:
                 due_at=job.due_at,
                 expires_at=job.expires_at,
                 locale=locale,
+                image_url=icon,
             )
             for locale in i18n.LOCALES
         }

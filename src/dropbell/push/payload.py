@@ -88,15 +88,19 @@ def build(
     due_at: datetime,
     expires_at: datetime,
     locale: str = i18n.DEFAULT,
+    image_url: str | None = None,
 ) -> Message:
-    """The push of one notice, in ``locale`` (its recipients' language)."""
+    """The push of one notice, in ``locale`` (its recipients' language). ``image_url``:
+    the drop's image as shown (an upload's, ``drops.images.push_icon``), else its link;
+    the icon only when it is https (a push shows nothing else)."""
     base = public_url.rstrip("/")
+    image = image_url or drop.image_url or ""
     with i18n.use(locale):
         title, body = _texts(kind, drop, brand.display_name, due_at)
     data = {
         "title": title[:120],
         "body": body[:300],
-        "icon": drop.image_url if (drop.image_url or "").startswith("https://") else base + ICON,
+        "icon": image if image.startswith("https://") else base + ICON,
         "url": f"{base}/drops/{drop.id}?source=push",
         "tag": tag(drop.id, kind),
         "notification_id": notification_id,

@@ -30,8 +30,10 @@ from dropbell.accounts.service import Caller
 from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.db import UTCDateTime
+from dropbell.drops import regions
 from dropbell.drops.models import Drop, drop_status
-from dropbell.drops.rollout import is_eligible
+from dropbell.drops.rollout import ineligible_reason, is_eligible
+from dropbell.media.models import Media
 from dropbell.reminders.models import (
     CANCELLED,
     LIVE,
@@ -71,23 +73,28 @@ class Toggled:
 _reminders = cast(Table, Reminder.__table__)
 _drops = cast(Table, Drop.__table__)
 _accounts = cast(Table, Account.__table__)
+_media = cast(Table, Media.__table__)
 
 _OPEN = (
     (_reminders.c.drop_id == _drops.c.id)
     & (_reminders.c.account_id == bindparam("p_account"))
     & _reminders.c.ended_at.is_(None)
 )
-# The drop, its brand, and the leads of the caller's open reminder before this statement
-# (None: no reminder).
+# The drop, its brand, its uploaded image (NULLs without one), and the leads of the
+# caller's open reminder before this statement (None: no reminder).
 _HEAD = (
     select(
         _drops,
         _accounts.c.username.label("brand_username"),
         _accounts.c.display_name.label("brand_display_name"),
         _accounts.c.is_partner.label("brand_is_partner"),
+        _media.c.key.label("media_key"),
+        _media.c.fallback.label("media_fallback"),
+        _media.c.sizes.label("media_sizes"),
         select(_reminders.c.offsets).where(_OPEN).scalar_subquery().label("was_offsets"),
     )
     .join_from(_drops, _accounts, _accounts.c.id == _drops.c.brand_id)
+    .outerjoin(_media, _media.c.id == _drops.c.media_id)
     .where(_drops.c.id == bindparam("p_drop"))
 )
 _RECENT = (
@@ -100,9 +107,10 @@ _RECENT = (
 
 
 def _insert(insert: Callable[[Table], Any]) -> Any:
-    """The reminder, only if the drop is still ahead, the caller is in the rollout and under
-    the cap of new reminders a minute (``cap`` 0: no cap). An open reminder already there
-    (the partial unique index) makes it a no-op."""
+    """The reminder, only if the drop is still ahead, the caller is in the rollout, the drop
+    is sold in the caller's country, and the caller is under the cap of new reminders a
+    minute (``cap`` 0: no cap). An open reminder already there (the partial unique index)
+    makes it a no-op."""
     now = bindparam("now", type_=UTCDateTime())
     cap = bindparam("cap", type_=Integer())
     chosen = select(
@@ -112,6 +120,7 @@ def _insert(insert: Callable[[Table], Any]) -> Any:
         _drops.c.cancelled_at.is_(None),
         _drops.c.launch_at > now,
         bindparam("eligible", type_=Boolean()),
+        regions.sold_in_clause(_drops.c.countries),
         or_(cap == 0, cap > _RECENT),
     )
     return (
@@ -251,11 +260,14 @@ async def remind(
         "now": now,
         "since": now - timedelta(minutes=1),
         "eligible": eligible,
+        "p_country_like": regions.country_like(caller.country),
         "cap": cap,
     }
     drop, changed, count = await _toggle(conn, _REMIND_PG, _INSERT_SQLITE, +1, params)
     if not eligible:
         raise errors.NotEligible()
+    if not regions.sold_in(drop.countries, caller.country):
+        raise errors.NotEligible(ineligible_reason(settings, caller, drop.countries))
     status = drop_status(drop.launch_at, drop.cancelled_at, now)
     if status == "cancelled":
         raise errors.DropCancelled()
