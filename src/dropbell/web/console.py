@@ -19,6 +19,7 @@ from dropbell.web.forms import DROP_FIELDS, Form, drop_data, text_values, valida
 from dropbell.web.render import input_time
 from dropbell.web.routing import PageRoute
 from dropbell.web.session import CsrfChecked
+from dropbell.web.uploads import shown_image, take_image
 
 router = APIRouter(prefix="/console", include_in_schema=False, route_class=PageRoute)
 
@@ -35,10 +36,22 @@ def _notice(key: str | None) -> str | None:
     return _(text) if text else None
 
 
-def _form_page(
+async def _form_page(
     ctx: PageContext, form: Form, *, drop: object = None, status_code: int = 200
 ) -> HTMLResponse:
-    return ctx.render("console/form.html", {"form": form, "drop": drop}, status_code=status_code)
+    image = await shown_image(ctx.session, ctx.settings, ctx.need(), form)
+    context = {
+        "form": form,
+        "drop": drop,
+        "image": image,
+        "max_mb": _max_mb(ctx),
+        "max_bytes": ctx.settings.media_max_bytes,
+    }
+    return ctx.render("console/form.html", context, status_code=status_code)
+
+
+def _max_mb(ctx: PageContext) -> str:
+    return f"{ctx.settings.media_max_bytes / 1024 / 1024:g}"
 
 
 @router.get("", response_class=HTMLResponse)
@@ -50,13 +63,15 @@ async def index(ctx: Ctx, notice: Annotated[str | None, Query()] = None) -> HTML
 @router.get("/drops/new", response_class=HTMLResponse)
 async def new_drop(ctx: Ctx) -> HTMLResponse:
     views.require_partner(ctx.need())
-    return _form_page(ctx, Form(values={"currency": "USD"}))
+    return await _form_page(ctx, Form(values={"currency": "USD"}))
 
 
 @router.post("/drops/new", response_class=HTMLResponse)
 async def create_drop(_csrf: CsrfChecked, ctx: Ctx) -> Response:
     me = ctx.need()
-    form = Form(values=text_values(await ctx.request.form(), DROP_FIELDS))
+    raw = await ctx.request.form()
+    form = Form(values=text_values(raw, DROP_FIELDS))
+    await take_image(ctx.session, ctx.clock, ctx.settings, me, raw, form)
     data = validate(DropCreate, drop_data(form.values, me.account.timezone, form), form)
     if data is not None and form.ok:
         try:
@@ -74,7 +89,7 @@ async def create_drop(_csrf: CsrfChecked, ctx: Ctx) -> Response:
             form.add_error(exc)
         else:
             return RedirectResponse(f"/console/drops/{drop_id}?notice=created", status_code=303)
-    return _form_page(ctx, form, status_code=422)
+    return await _form_page(ctx, form, status_code=422)
 
 
 @router.get("/drops/{drop_id}", response_class=HTMLResponse)
@@ -102,13 +117,15 @@ async def edit_drop(drop_id: IdPath, ctx: Ctx) -> HTMLResponse:
         "description": drop.description,
         "price": drop.price or "",
         "currency": drop.currency or "",
-        "image_url": drop.image_url or "",
+        "image_url": "" if drop.media_id else (drop.image_url or ""),
+        "media_id": str(drop.media_id or ""),
         "image_alt": drop.image_alt,
+        "countries": ", ".join(drop.countries or []),
         "launch_at": input_time(drop.launch_at, tz),
         "shop_url": drop.shop_url,
         "tag": drop.tag,
     }
-    return _form_page(ctx, Form(values=values), drop=drop)
+    return await _form_page(ctx, Form(values=values), drop=drop)
 
 
 @router.post("/drops/{drop_id}/edit", response_class=HTMLResponse)
@@ -116,6 +133,7 @@ async def update_drop(drop_id: IdPath, _csrf: CsrfChecked, ctx: Ctx) -> Response
     me = ctx.need()
     raw = await ctx.request.form()
     form = Form(values=text_values(raw, DROP_FIELDS))
+    await take_image(ctx.session, ctx.clock, ctx.settings, me, raw, form)
     was = str(raw.get("launch_at_was") or "")
     body = drop_data(form.values, me.account.timezone, form, launch_was=was)
     data = validate(DropUpdate, body, form)
@@ -138,7 +156,7 @@ async def update_drop(drop_id: IdPath, _csrf: CsrfChecked, ctx: Ctx) -> Response
             notice = "rescheduled" if "launch_at" in body else "saved"
             return RedirectResponse(f"/console/drops/{drop_id}?notice={notice}", status_code=303)
     drop = await views.owned_drop(ctx.session, ctx.clock, ctx.settings, me, drop_id)
-    return _form_page(ctx, form, drop=drop, status_code=422)
+    return await _form_page(ctx, form, drop=drop, status_code=422)
 
 
 @router.post("/drops/{drop_id}/cancel")

@@ -23,10 +23,12 @@ DROP_FIELDS = (
     "price",
     "currency",
     "image_url",
+    "media_id",
     "image_alt",
     "launch_at",
     "shop_url",
     "tag",
+    "countries",
 )
 
 
@@ -46,6 +48,9 @@ LABELS = {
     "price": N_("price"),
     "currency": N_("currency"),
     "image_url": N_("image link"),
+    "image": N_("image"),
+    "media_id": N_("image"),
+    "countries": N_("countries"),
     "image_alt": N_("image description"),
     "launch_at": N_("launch time"),
     "shop_url": N_("shop link"),
@@ -69,6 +74,10 @@ ADVICE = {
     "currency": N_("Write the currency as its three-letter code, like USD or EUR."),
     "launch_at": N_("Pick a date and time for the launch."),
     "image_url": N_("Give the image's full https:// address on your site, or leave it empty."),
+    "countries": N_(
+        "Write each country as its two-letter code, separated by commas (SA, AE), or leave "
+        "it empty to sell everywhere."
+    ),
     "shop_url": N_("Give the product page's full https:// address on your shop."),
 }
 
@@ -102,6 +111,11 @@ SENTENCES = (
     N_("The shop link must not carry a user name or password."),
     N_("The shop link must use the standard https port."),
     N_("The image link must be an https URL with a valid host name."),
+    N_("The image could not be read: the file is damaged or incomplete."),
+    N_("The file is empty: choose an image to upload."),
+    N_("This file is not a JPEG, PNG or WebP image; upload one of those."),
+    N_("The image has too many pixels: at most 50 megapixels are taken; upload a smaller one."),
+    N_("The image is not one of your uploads; upload the image first."),
     N_("The launch time must be in the future."),
     N_("The new password must not be the same as the username."),
     N_("The new password is one of the most common passwords; choose a less guessable one."),
@@ -118,6 +132,21 @@ PATTERNS = (
     (
         re.compile(r"The shop link must be on one of your shop domains \((?P<domains>.+)\)\."),
         N_("The shop link must be on one of your shop domains (%(domains)s)."),
+    ),
+    (
+        re.compile(r"This file is (?P<what>an? [A-Za-z ]+), not a JPEG, PNG or WebP image; .+"),
+        N_("This file is %(what)s, not a JPEG, PNG or WebP image; upload one of those."),
+    ),
+    (
+        re.compile(r"The image is (?P<width>\d+) by (?P<height>\d+) pixels: .+"),
+        N_(
+            "The image is %(width)s by %(height)s pixels: at most 50 megapixels are taken; "
+            "upload a smaller one."
+        ),
+    ),
+    (
+        re.compile(r"The file is over (?P<most>[\d.]+ MB): .+"),
+        N_("The file is over %(most)s: upload an image of at most %(most)s."),
     ),
     (
         re.compile(r"The launch time must be at most (?P<days>\d+) days from now\."),
@@ -277,6 +306,11 @@ def drop_data(
                 data[name] = when
         elif name in ("price", "currency", "image_url"):
             data[name] = raw or None
+        elif name == "media_id":  # a kept upload; a typed link replaces it
+            data[name] = int(raw) if raw.isdigit() and not values.get("image_url") else None
+        elif name == "countries":  # "SA, AE" or "sa ae"
+            codes = [c for c in re.split(r"[\s,;]+", raw) if c]
+            data[name] = codes or None
         else:
             data[name] = raw
     if data.get("currency") is None and data.get("price") is not None:

@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 from dropbell import i18n, times
 from dropbell.accounts.service import Viewer
 from dropbell.config import Settings
+from dropbell.drops import regions
 from dropbell.drops.schemas import DropOut
 from dropbell.i18n import N_, _, ngettext
 from dropbell.posts.tags import tag_spans
@@ -262,6 +263,8 @@ env.filters.update(
     post_text=post_text,
 )
 env.globals.update(ago=ago, countdown=countdown, lead_choices=lead_choices)
+# Where a drop is sold (drops.regions), in the page's language.
+env.globals.update(where_sold=regions.where_sold, not_sold_here=regions.not_sold_here)
 
 
 def request_locale(request: Request, viewer: Viewer | None) -> str:
