@@ -129,6 +129,10 @@ CALLS = [
     Call("GET", "/api/v1/bookmarks", _signed_in(200)),
     Call("GET", "/api/v1/timelines/public", _all(200)),
     Call("GET", "/api/v1/tags/{tag}", _all(200)),
+    Call("GET", "/api/v1/accounts/{brand_name}", _all(200)),
+    # Following is for anyone signed in, but a brand cannot follow itself (422).
+    Call("POST", "/api/v1/accounts/{brand}/follow", _signed_in(200, partner=422)),
+    Call("POST", "/api/v1/accounts/{brand}/unfollow", _signed_in(200)),
     # The event stream never ends, so it has its own tests (tests/web/test_stream.py).
 ]
 
@@ -159,6 +163,8 @@ async def test_every_caller_gets_exactly_the_status_it_should(
             post=world.post_id,
             drop_post=world.drop["post_id"],
             tag=world.drop["tag"],
+            brand=world.drop["brand"]["id"],
+            brand_name=world.drop["brand"]["username"],
         )
         r = await api.client.request(
             call.method,
