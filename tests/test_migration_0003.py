@@ -171,6 +171,8 @@ async def test_delivered_notifications_and_read_state_come_through(
     stats = (await client.get("/api/v1/drops/2/stats", headers=_as("brand"))).json()
     assert (stats["notified_soon"], stats["notified_live"], stats["opened"]) == (2, 2, 1)
     assert stats["lateness_ms"]["max"] == 2000.0
+    # Told in shoppers: Ann and Ben, from the rows written per subscriber before notices.
+    assert (stats["funnel"]["told"], stats["funnel"]["opened"]) == (2, 1)
     stats = (await client.get("/api/v1/drops/3/stats", headers=_as("brand"))).json()
     assert stats["notified_live"] == 2
 

@@ -1,8 +1,10 @@
 """The brand's figures in people, not taps: the funnel (reminded → told → opened →
 clicked through), opens and clicks by source, and new reminders per hour before launch.
 
-Every figure is one set-based statement (``GROUP BY``, ``COUNT(DISTINCT …)``) however many
-shoppers a drop has; nothing here loops over shoppers in Python.
+Every figure is a set-based statement (``GROUP BY``, ``COUNT(DISTINCT …)``), a fixed
+number of them however many shoppers a drop has; nothing here loops over shoppers in
+Python. A drop's reminder periods are read once: its few released notices are read first
+and written into that query (``_covered``), so the periods are not joined to them.
 
 Who is one person:
 
@@ -18,32 +20,41 @@ Who is one person:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
     Integer,
     String,
+    case,
     cast,
     distinct,
+    exists,
     extract,
+    false,
     func,
+    literal,
     literal_column,
+    or_,
     select,
     union,
-    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from dropbell import counting, dialect
 from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
+from dropbell.db import UTCDateTime
 from dropbell.drops.models import Drop, DropVisit, ShopClick
 from dropbell.drops.schemas import BySource, HourFigures, ShopperFunnel, SourceFigures
 from dropbell.notifications.audience import covers
 from dropbell.notifications.models import DROP_TYPES, DropOpen, Notification
-from dropbell.reminders.models import Reminder
+from dropbell.reminders.models import DONE, Reminder, ReminderJob
+from dropbell.types import BigId
 
 SOURCES = ("notification", "push", "post", "tag", "drop")
 # A visit from one of these is the shopper opening a notification of the drop.
@@ -93,37 +104,100 @@ def _pairs_count(*queries: Any) -> Any:
     return select(pairs.c.drop_id, func.count()).group_by(pairs.c.drop_id)
 
 
-def _told(ids: list[int]) -> Any:
-    """Shoppers a released notice reached: a period of theirs covered its due time. Drop
-    notifications written per subscriber before notices existed (migration 0003) count
-    for their account."""
-    reached = (
-        select(Notification.drop_id.label("drop_id"), Reminder.account_id.label("account_id"))
-        .select_from(Notification)
-        .join(Reminder, covers(Reminder, Notification))
-        .where(
+Moment = tuple[str, int | None, datetime]  # a released notice: type, lead, due time
+
+
+async def _moments(session: AsyncSession, ids: list[int]) -> dict[int, list[Moment]]:
+    """The drops' released notices (a few rows a drop: its leads, launch, reschedules)."""
+    found: dict[int, list[Moment]] = {}
+    for drop_id, kind, lead, due in await session.execute(
+        select(
+            Notification.drop_id, Notification.type, Notification.lead_seconds, Notification.due_at
+        ).where(
             Notification.account_id.is_(None),
             Notification.drop_id.in_(ids),
             Notification.type.in_(DROP_TYPES),
         )
+    ):
+        if drop_id is not None and due is not None:  # a notice has both
+            found.setdefault(drop_id, []).append((kind, lead, due))
+    return found
+
+
+def _covered(moments: dict[int, list[Moment]]) -> ColumnElement[bool]:
+    """Whether a reminder period (a row of ``reminders``) covers one of the drops'
+    released notices: :func:`covers`, with each notice's values written into the query,
+    so the periods are read once and never joined to the notices."""
+    notices = [
+        SimpleNamespace(
+            drop_id=literal(drop_id, BigId),
+            type=literal(kind, String),
+            lead_seconds=literal(lead, Integer),
+            due_at=literal(due, UTCDateTime()),
+        )
+        for drop_id, found in moments.items()
+        for kind, lead, due in found
+    ]
+    return or_(false(), *(covers(Reminder, notice) for notice in notices))
+
+
+def _per_shopper(ids: list[int], moments: dict[int, list[Moment]]) -> Any:
+    """One row per drop and shopper who ever set Remind me: when they first did, and
+    whether a released notice reached them (1) or not (0)."""
+    told = case((_covered(moments), 1), else_=0)
+    return (
+        select(
+            Reminder.drop_id.label("drop_id"),
+            func.min(Reminder.created_at).label("first"),
+            func.max(told).label("told"),
+        )
+        .where(Reminder.drop_id.in_(ids))
+        .group_by(Reminder.drop_id, Reminder.account_id)
+        .subquery()
+    )
+
+
+async def _told_before_notices(
+    session: AsyncSession, ids: list[int], moments: dict[int, list[Moment]]
+) -> dict[int, int]:
+    """Shoppers told, for drops with notifications written per subscriber before notices
+    existed (migration 0003: a released job without its notice row): those rows count for
+    their account too. Other drops never take this slower way."""
+    notice = aliased(Notification)
+    legacy = [
+        int(drop_id)
+        for drop_id in await session.scalars(
+            select(ReminderJob.drop_id)
+            .distinct()
+            .where(
+                ReminderJob.drop_id.in_(ids),
+                ReminderJob.state == DONE,
+                ~exists().where(notice.job_id == ReminderJob.id, notice.account_id.is_(None)),
+            )
+        )
+    ]
+    if not legacy:
+        return {}
+    periods = select(Reminder.drop_id, Reminder.account_id).where(
+        Reminder.drop_id.in_(legacy), _covered({d: moments.get(d, []) for d in legacy})
     )
     personal = select(Notification.drop_id, Notification.account_id).where(
         Notification.account_id.is_not(None),
         Notification.job_id.is_not(None),
-        Notification.drop_id.in_(ids),
+        Notification.drop_id.in_(legacy),
         Notification.type.in_(DROP_TYPES),
     )
-    return _pairs_count(reached, personal)
+    return await _per_drop(session, _pairs_count(periods, personal))
 
 
-def _opened(ids: list[int]) -> Any:
+async def _opened(session: AsyncSession, ids: list[int]) -> dict[int, int]:
     inbox = select(DropOpen.drop_id.label("drop_id"), DropOpen.account_id.label("account_id"))
     pushed = select(DropVisit.drop_id, DropVisit.account_id).where(
         DropVisit.drop_id.in_(ids),
         DropVisit.source.in_(NOTIFICATION_SOURCES),
         DropVisit.account_id.is_not(None),
     )
-    return _pairs_count(inbox.where(DropOpen.drop_id.in_(ids)), pushed)
+    return await _per_drop(session, _pairs_count(inbox.where(DropOpen.drop_id.in_(ids)), pushed))
 
 
 def _click_person() -> ColumnElement[str]:
@@ -135,22 +209,11 @@ def _click_person() -> ColumnElement[str]:
     )
 
 
-async def funnels(session: AsyncSession, drop_ids: Sequence[int]) -> dict[int, ShopperFunnel]:
-    """Each drop's funnel in shoppers: four statements whatever the number of drops."""
-    ids = list(drop_ids)
-    if not ids:
-        return {}
-    reminded = await _per_drop(
-        session,
-        select(Reminder.drop_id, func.count(distinct(Reminder.account_id)))
-        .where(Reminder.drop_id.in_(ids))
-        .group_by(Reminder.drop_id),
-    )
-    told = await _per_drop(session, _told(ids))
-    opened = await _per_drop(session, _opened(ids))
+async def _clicked(session: AsyncSession, ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Per drop: shoppers (accounts) who tapped Shop, and visitors without an account."""
     visitor = func.coalesce(ShopClick.visitor_key, ShopClick.once_key, cast(ShopClick.id, String))
     anonymous = func.count(distinct(visitor)).filter(ShopClick.account_id.is_(None))
-    clicks = {
+    return {
         int(drop_id): (int(shoppers), int(visitors))
         for drop_id, shoppers, visitors in await session.execute(
             select(ShopClick.drop_id, func.count(distinct(ShopClick.account_id)), anonymous)
@@ -158,35 +221,78 @@ async def funnels(session: AsyncSession, drop_ids: Sequence[int]) -> dict[int, S
             .group_by(ShopClick.drop_id)
         )
     }
+
+
+async def _funnels(
+    session: AsyncSession, reached: dict[int, tuple[int, int]], moments: dict[int, list[Moment]]
+) -> dict[int, ShopperFunnel]:
+    """The funnels, given each drop's (reminded, told) from the periods."""
+    ids = list(reached)
+    told = {d: t for d, (_r, t) in reached.items()} | await _told_before_notices(
+        session, ids, moments
+    )
+    opened, clicked = await _opened(session, ids), await _clicked(session, ids)
     return {
-        drop_id: ShopperFunnel(
-            reminded=reminded.get(drop_id, 0),
-            told=told.get(drop_id, 0),
-            opened=opened.get(drop_id, 0),
-            clicked=clicks.get(drop_id, (0, 0))[0],
-            clicked_anonymous=clicks.get(drop_id, (0, 0))[1],
+        d: ShopperFunnel(
+            reminded=reached[d][0],
+            told=told[d],
+            opened=opened.get(d, 0),
+            clicked=clicked.get(d, (0, 0))[0],
+            clicked_anonymous=clicked.get(d, (0, 0))[1],
         )
-        for drop_id in ids
+        for d in ids
     }
+
+
+async def funnels(session: AsyncSession, drop_ids: Sequence[int]) -> dict[int, ShopperFunnel]:
+    """Each drop's funnel in shoppers, a fixed number of statements whatever the number
+    of drops or shoppers (the console's list)."""
+    ids = list(drop_ids)
+    if not ids:
+        return {}
+    moments = await _moments(session, ids)
+    shoppers = _per_shopper(ids, moments)
+    reached = dict.fromkeys(ids, (0, 0))
+    for drop_id, n, told in await session.execute(
+        select(shoppers.c.drop_id, func.count(), func.sum(shoppers.c.told)).group_by(
+            shoppers.c.drop_id
+        )
+    ):
+        reached[int(drop_id)] = (int(n), int(told or 0))
+    return await _funnels(session, reached, moments)
 
 
 async def by_source(session: AsyncSession, drop_id: int) -> BySource:
     """Distinct people who opened the drop, and who tapped Shop on website, per source.
 
+    A visit is one row per drop, source and visitor, so a source's visits are its people.
     An open from the inbox is a ``drop_opens`` row (the API's ``POST …/read``) or a visit
     the inbox led to; the same shopper both ways counts once."""
-    visitor = func.coalesce(_account(DropVisit.account_id), _text("v:") + DropVisit.visitor_key)
-    people = union_all(
-        select(
-            _text("notification").label("source"), _account(DropOpen.account_id).label("who")
-        ).where(DropOpen.drop_id == drop_id),
-        select(DropVisit.source, visitor).where(DropVisit.drop_id == drop_id),
-    ).subquery()
-    opens = dict(
-        (source, int(n))
+    opens = {
+        source: int(n)
         for source, n in await session.execute(
-            select(people.c.source, func.count(distinct(people.c.who))).group_by(people.c.source)
+            select(DropVisit.source, func.count())
+            .where(DropVisit.drop_id == drop_id)
+            .group_by(DropVisit.source)
         )
+    }
+    inbox = union(
+        select(DropOpen.account_id).where(DropOpen.drop_id == drop_id),
+        select(DropVisit.account_id).where(
+            DropVisit.drop_id == drop_id,
+            DropVisit.source == "notification",
+            DropVisit.account_id.is_not(None),
+        ),
+    ).subquery()
+    anonymous = await session.scalar(
+        select(func.count()).where(
+            DropVisit.drop_id == drop_id,
+            DropVisit.source == "notification",
+            DropVisit.account_id.is_(None),
+        )
+    )
+    opens["notification"] = int(
+        (await session.scalar(select(func.count()).select_from(inbox)) or 0) + (anonymous or 0)
     )
     clicks = dict(
         (source, int(n))
@@ -215,26 +321,37 @@ def _hour_before(session: AsyncSession, launch: Any, when: Any) -> ColumnElement
     return (ms - 1) // 3_600_000
 
 
-async def reminders_by_hour(session: AsyncSession, drop: Drop) -> list[HourFigures]:
-    """Shoppers by the hour before the launch in which they first set Remind me (a later
-    change of leads, or Undo and Remind me again, is the same shopper): earliest first."""
-    first = (
-        select(
-            func.min(Reminder.created_at).label("first"), func.min(Drop.launch_at).label("launch")
-        )
-        .join(Drop, Drop.id == Reminder.drop_id)
-        .where(Reminder.drop_id == drop.id)
-        .group_by(Reminder.account_id)
-        .subquery()
-    )
-    hours = select(_hour_before(session, first.c.launch, first.c.first).label("h")).subquery()
+@dataclass(frozen=True)
+class Figures:
+    funnel: ShopperFunnel
+    sources: BySource
+    reminders_by_hour: list[HourFigures]
+
+
+async def figures(session: AsyncSession, drop: Drop) -> Figures:
+    """One drop's figures in people. Its reminder periods are read once, grouped by
+    shopper: when each first set Remind me (the hour before launch it falls in) and
+    whether a released notice reached them; a later change of leads, or Undo and Remind
+    me again, is the same shopper."""
+    moments = await _moments(session, [drop.id])
+    shoppers = _per_shopper([drop.id], moments)
+    launch = literal(drop.launch_at, UTCDateTime())
+    hours = select(
+        _hour_before(session, launch, shoppers.c.first).label("h"), shoppers.c.told
+    ).subquery()
     counts: dict[int, int] = {}
-    for h, n in await session.execute(select(hours.c.h, func.count()).group_by(hours.c.h)):
+    told = 0
+    for h, n, reached in await session.execute(
+        select(hours.c.h, func.count(), func.sum(hours.c.told)).group_by(hours.c.h)
+    ):
         at = max(0, int(h))  # never after the launch (Remind me is refused then)
         counts[at] = counts.get(at, 0) + int(n)
-    return [
+        told += int(reached or 0)
+    series = [
         HourFigures(
             hours_before=h, start=drop.launch_at - timedelta(hours=h + 1), reminders=counts[h]
         )
         for h in sorted(counts, reverse=True)
     ]
+    funnel = await _funnels(session, {drop.id: (sum(counts.values()), told)}, moments)
+    return Figures(funnel[drop.id], await by_source(session, drop.id), series)

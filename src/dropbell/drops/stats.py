@@ -66,6 +66,7 @@ async def drop_stats(session: AsyncSession, drop: Drop) -> DropStats:
     samples = [
         (max(0.0, (delivered - due).total_seconds() * 1000), n) for delivered, due, n in batches
     ]
+    people = await analytics.figures(session, drop)
     return DropStats(
         reminders=drop.reminder_count,
         notified_soon=int(notified.get(SOON, 0)),
@@ -85,9 +86,9 @@ async def drop_stats(session: AsyncSession, drop: Drop) -> DropStats:
             max=_round(max((v for v, _ in samples), default=None)),
         ),
         push=await push_stats(session, drop.id),
-        funnel=(await analytics.funnels(session, [drop.id]))[drop.id],
-        sources=await analytics.by_source(session, drop.id),
-        reminders_by_hour=await analytics.reminders_by_hour(session, drop),
+        funnel=people.funnel,
+        sources=people.sources,
+        reminders_by_hour=people.reminders_by_hour,
     )
 
 
