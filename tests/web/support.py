@@ -161,6 +161,7 @@ class Server:
             "DROPBELL_TEST_HOOKS": "1",
             "DROPBELL_PUBLIC_URL": self.base,
             "DROPBELL_SCHEDULER_POLL_SECONDS": "0.1",
+            "DROPBELL_MEDIA_DIR": str(log_dir / f"media-{self.port}"),
             **(env or {}),
         }
         args = [sys.executable, "-m", "dropbell.cli", "serve", "--host", "127.0.0.1"]
