@@ -52,6 +52,7 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         "DROPBELL_RATE_LIMIT_POST": "off",
         # /metrics as an operator runs it: there, and 401 to every bearer but this one.
         "DROPBELL_METRICS_TOKEN": "schemathesis-metrics-token",
+        "DROPBELL_MEDIA_DIR": str(tmp_path / "media"),  # what uploads it makes stay there
     }
     cli = [sys.executable, "-m", "dropbell.cli"]
     subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)
