@@ -6,9 +6,10 @@ triggers keep it in step with every INSERT, UPDATE and DELETE of the table (a ca
 from a deleted post too), in the same transaction. The tokenizer is ``unicode61`` with
 its own diacritic removal off: the text is already folded (``search.text``).
 
-PostgreSQL: a GIN index on ``to_tsvector('simple', search_text)``: the ``simple``
+PostgreSQL: a stored generated column ``search_vector`` (``to_tsvector('simple',
+search_text)``, made by the database on every write) with a GIN index: the ``simple``
 configuration keeps every word as it is (no stemming, no stop words), so it matches
-exactly what ``search.text`` folded.
+exactly what ``search.text`` folded; stored, a row is tested without parsing its text.
 
 A query is the words of the question, all of them required, the last one maybe as a
 prefix (for names and tags); the matches come newest (highest key) first.
@@ -40,17 +41,22 @@ def database_own(name: str | None) -> bool:
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
     """Alembic's ``include_object`` for comparing the models with a database: leave out
-    the full-text tables and indexes (``database_own``), which the migrations make and
-    the models cannot describe (an FTS5 virtual table, an expression GIN index)."""
-    return not (reflected and type_ in ("table", "index") and database_own(name))
+    the full-text tables and indexes (``database_own``) and PostgreSQL's generated
+    ``search_vector`` columns, which the migrations make and the models cannot describe
+    (an FTS5 virtual table; a column only one of the databases has)."""
+    if not reflected:
+        return True
+    if type_ == "column" and name == VECTOR:
+        return obj.table.name not in INDEXES
+    return not (type_ in ("table", "index") and database_own(name))
+
+
+VECTOR = "search_vector"  # PostgreSQL's column of each index's table
 
 
 def postgres_index(table: str) -> str:
-    """The GIN index of ``table`` on PostgreSQL (what migration 0011 makes)."""
-    return (
-        f"CREATE INDEX ix_{table}_fts ON {table}"
-        " USING gin (to_tsvector('simple'::regconfig, search_text))"
-    )
+    """The GIN index of ``table`` on PostgreSQL (as migration 0011 makes it)."""
+    return f"CREATE INDEX ix_{table}_fts ON {table} USING gin ({VECTOR})"
 
 
 def _fts5_query(words: list[str], prefix: bool) -> str:
@@ -85,7 +91,11 @@ async def matching(
 
 # PostgreSQL: how many of the newest rows the first look reads, per row asked for.
 RECENT_PER_ROW = 200
-_MATCHES = "to_tsvector('simple'::regconfig, search_text) @@ to_tsquery('simple'::regconfig, :m)"
+# The tables that are looked at newest rows first: the posts. Drops and brands are few
+# next to them (a thousandth), so the GIN index alone answers at once, and a first look
+# would test all their rows.
+RECENT_FIRST = {"post_search"}
+_MATCHES = f"{VECTOR} @@ to_tsquery('simple'::regconfig, :m)"
 
 
 async def _postgres_matching(session: AsyncSession, table: str, m: str, limit: int) -> list[int]:
@@ -100,9 +110,11 @@ async def _postgres_matching(session: AsyncSession, table: str, m: str, limit: i
     the word is too rare to fill the recent rows. Either way: exactly the newest matches.
     """
     key = INDEXES[table]
+    if table not in RECENT_FIRST:
+        return await _every_match(session, table, m, limit)
     recent = await session.execute(
         text(
-            f"SELECT {key} FROM (SELECT {key}, search_text FROM {table} ORDER BY {key} DESC"
+            f"SELECT {key} FROM (SELECT {key}, {VECTOR} FROM {table} ORDER BY {key} DESC"
             f" LIMIT :window) AS recent WHERE {_MATCHES} ORDER BY {key} DESC LIMIT :n"
         ),
         {"m": m, "n": limit, "window": RECENT_PER_ROW * limit},
@@ -110,6 +122,13 @@ async def _postgres_matching(session: AsyncSession, table: str, m: str, limit: i
     found = [int(k) for (k,) in recent]
     if len(found) == limit:
         return found
+    return await _every_match(session, table, m, limit)
+
+
+async def _every_match(session: AsyncSession, table: str, m: str, limit: int) -> list[int]:
+    """Every match from the GIN index, the newest ``limit`` kept (``key + 0``: the planner
+    has no index order to walk instead)."""
+    key = INDEXES[table]
     every = await session.execute(
         text(f"SELECT {key} FROM {table} WHERE {_MATCHES} ORDER BY {key} + 0 DESC LIMIT :n"),
         {"m": m, "n": limit},

@@ -10,9 +10,10 @@ post (not reposts, not drops' announcements), each drop not cancelled and each p
 brand; ``hashtags`` each tag in use with its plain form and how many posts carry it.
 
 Full text, over ``search_text``: on SQLite an FTS5 table per index with the index's
-table as external content, kept in step by triggers; on PostgreSQL a GIN index on
-``to_tsvector('simple', search_text)`` (no extension needed: the text is folded in
-Python, so ``unaccent`` and ``pg_trgm`` are not used).
+table as external content, kept in step by triggers; on PostgreSQL a stored generated
+column ``search_vector`` (``to_tsvector('simple', search_text)``) with a GIN index (no
+extension needed: the text is folded in Python, so ``unaccent`` and ``pg_trgm`` are not
+used).
 
 Filled here from the rows already there, folded with this ``search.text``.
 """
@@ -163,17 +164,19 @@ def upgrade() -> None:
     _create_tables()
     conn = op.get_bind()
     sqlite = conn.dialect.name == "sqlite"
-    if sqlite:
-        for table, key in INDEXES.items():
+    for table, key in INDEXES.items():
+        if sqlite:
             for statement in _sqlite_fts(table, key):
                 op.execute(statement)
+        else:
+            op.execute(
+                f"ALTER TABLE {table} ADD COLUMN search_vector tsvector GENERATED ALWAYS AS"
+                " (to_tsvector('simple'::regconfig, search_text)) STORED"
+            )
     _backfill(conn)
     if not sqlite:
         for table in INDEXES:
-            op.execute(
-                f"CREATE INDEX ix_{table}_fts ON {table}"
-                " USING gin (to_tsvector('simple'::regconfig, search_text))"
-            )
+            op.execute(f"CREATE INDEX ix_{table}_fts ON {table} USING gin (search_vector)")
 
 
 def downgrade() -> None:
