@@ -4,8 +4,8 @@ One row per post, drop and partner brand that search can find, written by the se
 that owns the change in the same transaction (``search.index``). The full-text indexes
 over ``search_text`` are the database's own and so are not described here (migration
 0011 makes them): on SQLite an FTS5 table per index (``post_search_fts``, …, external
-content kept in step by triggers), on PostgreSQL a GIN index on
-``to_tsvector('simple', search_text)``.
+content kept in step by triggers), on PostgreSQL a generated ``search_vector`` column
+(``to_tsvector('simple', search_text)``, stored) with a GIN index.
 """
 
 from __future__ import annotations
