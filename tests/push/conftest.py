@@ -46,5 +46,7 @@ async def push_worker(
 
 
 @pytest.fixture
-def push(api: object, push_service: LocalPushService, scheduler: Scheduler) -> PushApi:
-    return PushApi(api, push_service, scheduler)  # type: ignore[arg-type]
+def push(
+    api: object, push_service: LocalPushService, scheduler: Scheduler, push_worker: PushWorker
+) -> PushApi:
+    return PushApi(api, push_service, scheduler, push_worker)  # type: ignore[arg-type]

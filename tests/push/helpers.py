@@ -26,10 +26,13 @@ def launch(drop: dict[str, Any]) -> datetime:
 
 
 class PushApi:
-    def __init__(self, api: Api, service: LocalPushService, scheduler: Scheduler) -> None:
+    def __init__(
+        self, api: Api, service: LocalPushService, scheduler: Scheduler, worker: jobs.PushWorker
+    ) -> None:
         self.api = api
         self.service = service
         self.scheduler = scheduler
+        self.worker = worker
 
     @property
     def sessionmaker(self) -> Any:
@@ -69,8 +72,12 @@ class PushApi:
         return user, device
 
     async def drop(self, in_: timedelta = timedelta(hours=1)) -> dict[str, Any]:
+        """A new brand's drop. Its announcement's push job (to the brand's followers: none)
+        is worked off here, so a test's push jobs are the reminders' notices."""
         brand = await self.api.partner()
-        return await self.api.create_drop(brand, in_=in_, title="Air Bell 1")
+        drop = await self.api.create_drop(brand, in_=in_, title="Air Bell 1")
+        assert await self.worker.run_due() == 1
+        return drop
 
     async def release(self, drop: dict[str, Any], kind: str = "drop_live") -> int:
         """Move the clock to the notice's due time and let the real scheduler release it.

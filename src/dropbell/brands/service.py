@@ -35,10 +35,10 @@ PAST_LIMIT = 20  # the web page's earlier drops: the latest this many
 
 async def get_by_username(session: AsyncSession, username: str) -> Account:
     """The account ``@username`` (any case), else 404 with a sentence that names it."""
+    if not USERNAME_RE.fullmatch(username):  # never looked up (a NUL), nor echoed
+        raise errors.NotFound("There is no such account on dropbell.")
     account = await accounts.get_by_username(session, username)
     if account is None:
-        if not USERNAME_RE.fullmatch(username):  # never echo what cannot be a username
-            raise errors.NotFound("There is no such account on dropbell.")
         raise errors.NotFound(f"There is no account @{username.lower()} on dropbell.")
     return account
 
