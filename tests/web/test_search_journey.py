@@ -40,12 +40,12 @@ def test_search_finds_a_drop_by_a_word_of_its_title(
 
     page = phone.new_page()  # type: ignore[attr-defined]
     sign_up(page, server, "maya")
-    box = page.get_by_role("searchbox", name="Search drops, brands and hashtags")
+    box = page.get_by_role("searchbox", name="Search drops, brands and tags")
     box.fill("etoile")  # the title says "Étoile"
     box.press("Enter")
     expect(page).to_have_url(server.url("/search?q=etoile"))
     expect(page.get_by_role("heading", name="Search", exact=True)).to_be_visible()
-    expect(page.get_by_role("searchbox", name="Search drops, brands and hashtags")).to_have_value(
+    expect(page.get_by_role("searchbox", name="Search drops, brands and tags")).to_have_value(
         "etoile"
     )
     drops = page.get_by_role("region", name="Drops")
@@ -70,7 +70,7 @@ def test_search_finds_a_drop_by_a_word_of_its_title(
     screenshot(page, "upcoming", database_url)
 
     # Nothing found, said plainly.
-    box = page.get_by_role("searchbox", name="Search drops, brands and hashtags")
+    box = page.get_by_role("searchbox", name="Search drops, brands and tags")
     box.fill("zzzyx")
     box.press("Enter")
     expect(page.get_by_role("main").get_by_role("status")).to_contain_text(
