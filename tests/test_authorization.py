@@ -103,6 +103,7 @@ CALLS = [
     Call("PATCH", "/api/v1/drops/{drop}", OWNER_ONLY, lambda w: {"title": "Renamed"}),
     Call("POST", "/api/v1/drops/{drop}/cancel", OWNER_ONLY),
     Call("GET", "/api/v1/drops/{drop}/stats", OWNER_ONLY),
+    Call("GET", "/api/v1/drops/{drop}/stats.csv", OWNER_ONLY),
     # Partners log in from the web here, outside the default rollout (iOS).
     Call(
         "POST",
@@ -204,6 +205,7 @@ async def test_a_removed_partner_is_refused_as_a_brand_in_the_api_and_the_web(ap
         ("PATCH", f"/api/v1/drops/{drop['id']}", {"launch_at": later}),
         ("POST", f"/api/v1/drops/{drop['id']}/cancel", None),
         ("GET", f"/api/v1/drops/{drop['id']}/stats", None),
+        ("GET", f"/api/v1/drops/{drop['id']}/stats.csv", None),
         ("POST", "/api/v1/drops", _drop_body(World({}, drop, 0, 0, api))),
     ):
         r = await api.client.request(method, path, json=body, headers=brand.headers)
@@ -211,6 +213,7 @@ async def test_a_removed_partner_is_refused_as_a_brand_in_the_api_and_the_web(ap
     for method, path in (
         ("GET", "/console"),
         ("GET", f"/console/drops/{drop['id']}"),
+        ("GET", f"/console/drops/{drop['id']}/stats.csv"),
         ("GET", f"/console/drops/{drop['id']}/edit"),
         ("POST", f"/console/drops/{drop['id']}/edit"),
         ("POST", f"/console/drops/{drop['id']}/cancel"),

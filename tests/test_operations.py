@@ -62,6 +62,7 @@ async def test_openapi_lists_the_whole_api_and_errors_are_json(api: Api) -> None
         "/api/v1/drops/{drop_id}/remind",
         "/api/v1/drops/{drop_id}/unremind",
         "/api/v1/drops/{drop_id}/stats",
+        "/api/v1/drops/{drop_id}/stats.csv",
         "/drops/{drop_id}/shop",
         "/api/v1/notifications",
         "/api/v1/notifications/unread_count",
