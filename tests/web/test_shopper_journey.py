@@ -62,7 +62,9 @@ def test_remind_badge_notification_and_shop(
 
     # The drop's page, before the launch.
     page.get_by_role("link", name=re.compile("Desert Moss")).first.click()
-    expect(page).to_have_url(server.url(f"/drops/{drop['id']}"))
+    # The card's link says where the visit came from (the brand's figures by source).
+    drop_page = re.escape(server.url(f"/drops/{drop['id']}"))
+    expect(page).to_have_url(re.compile(drop_page + r"\?via=\w+$"))
     expect(page.get_by_role("button", name="Reminder set")).to_be_visible()
     expect(page.get_by_role("link", name="Add to calendar")).to_have_attribute(
         "href", f"/api/v1/drops/{drop['id']}/calendar.ics"
