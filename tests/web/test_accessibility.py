@@ -189,6 +189,12 @@ def test_every_page_has_no_serious_or_critical_violations(
         f"/console/drops/{drop_id}/edit",
     ):
         found += visit(page, server, path, f"{path} (brand)", lang)
+    # The drop's analytics: its charts (SVG), with the tables beside them open.
+    page.goto(server.url(f"/console/drops/{drop_id}"))
+    for summary in page.locator("details.chart-table > summary").all():
+        summary.click()
+    expect(page.locator("details.chart-table table").first).to_be_visible()
+    found += axe(page, f"/console/drops/{drop_id} with its tables open (brand)")
     page.goto(server.url("/console/drops/new"))
     page.locator("main form button[type=submit]").click()
     expect(page.locator("#e-title")).to_be_visible()

@@ -124,7 +124,12 @@ def reminders_chart(
         title = _("New reminders per %(time)s before launch") % {"time": lead_text(step * 3600)}
     peak = max(n for _c, n in columns) or 1
     slot = (WIDTH - 16) / len(columns)
-    shapes, rows = [], []
+    # A faint line at the tallest column's height (its number beside it), and the baseline.
+    shapes = [
+        ("chart-grid", Rect(8, top, WIDTH - 16, 0.5)),
+        ("chart-axis", Rect(8, base, WIDTH - 16, 1)),
+    ]
+    rows = []
     for i, (column, n) in enumerate(columns):
         h = (base - top) * n / peak
         shapes.append(

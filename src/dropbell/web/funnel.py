@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbell.drops.schemas import ShopperFunnel
-from dropbell.i18n import _
+from dropbell.i18n import _, ngettext
 from dropbell.web.render import number, percent
 
 WIDTH, BAR_HEIGHT, GAP, LABEL_WIDTH = 320, 34, 14, 0
@@ -66,9 +66,12 @@ def funnel(figures: ShopperFunnel) -> Funnel:
     summary = ", ".join(
         f"{b.label} {b.shown}" + (f" ({b.percent})" if b.percent is not None else "") for b in bars
     )
-    desc = _(
-        "Shoppers, each counted once; %(visitors)s visitors without an account also tapped Shop."
-    ) % {"visitors": number(figures.clicked_anonymous)}
+    visitors = figures.clicked_anonymous
+    desc = ngettext(
+        "Shoppers, each counted once; %(num)s visitor without an account also tapped Shop.",
+        "Shoppers, each counted once; %(num)s visitors without an account also tapped Shop.",
+        visitors,
+    ) % {"num": number(visitors)}
     return Funnel(
         bars=bars,
         width=WIDTH,
