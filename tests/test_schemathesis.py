@@ -8,78 +8,81 @@ some schema-valid bodies. Every other check runs.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from dropbell.bench import drop_postgres, throwaway_postgres
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests import procs
+from tests.web.support import copy_of, free_port, run_cli, template_database
 
 ROOT = Path(__file__).resolve().parent.parent
 ST = shutil.which("st", path=str(Path(sys.executable).parent)) or "st"
 BUDGET_SECONDS = os.environ.get("DROPBELL_SCHEMATHESIS_SECONDS", "20")
+SETTINGS = {
+    "DROPBELL_RATE_LIMIT_SIGNUP": "off",
+    "DROPBELL_RATE_LIMIT_TOKEN": "off",
+    "DROPBELL_RATE_LIMIT_REMIND": "off",
+    "DROPBELL_RATE_LIMIT_POST": "off",
+    # /metrics as an operator runs it: there, and 401 to every bearer but this one.
+    "DROPBELL_METRICS_TOKEN": "schemathesis-metrics-token",
+}
+# The demo's nearest launch is 4 minutes after it loads: a copy younger than this shows
+# the demo as a fresh `dropbell demo` does, so a run sees what it saw when each run loaded
+# its own.
+FRESH_SECONDS = 120
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@dataclass
+class Demo:
+    """`dropbell migrate` then `dropbell demo`, once per backend (and again when it is
+    no longer fresh); each run gets a copy of it."""
+
+    backend: str
+    url: str = ""
+    loaded: float = 0.0
+
+    def database(self) -> str:
+        if not self.url or time.monotonic() - self.loaded > FRESH_SECONDS:
+            self.url = template_database(self.backend, "schemathesis")
+            run_cli(self.url, "migrate")
+            run_cli(self.url, "demo")
+            self.loaded = time.monotonic()
+        return self.url
+
+
+_demos = {backend: Demo(backend) for backend in ("sqlite", "postgresql")}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    pg_name = None
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'st.db'}"
-    else:
-        url, pg_name = asyncio.run(throwaway_postgres(POSTGRES_ADMIN_URL))
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT / "src"),
-        "DROPBELL_DATABASE_URL": url,
-        "DROPBELL_RATE_LIMIT_SIGNUP": "off",
-        "DROPBELL_RATE_LIMIT_TOKEN": "off",
-        "DROPBELL_RATE_LIMIT_REMIND": "off",
-        "DROPBELL_RATE_LIMIT_POST": "off",
-        # /metrics as an operator runs it: there, and 401 to every bearer but this one.
-        "DROPBELL_METRICS_TOKEN": "schemathesis-metrics-token",
-        "DROPBELL_MEDIA_DIR": str(tmp_path / "media"),  # what uploads it makes stay there
-    }
-    cli = [sys.executable, "-m", "dropbell.cli"]
-    subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)
-    subprocess.run([*cli, "demo"], env=env, check=True, capture_output=True)
-    port = _free_port()
-    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [*cli, "serve", "--port", str(port), "--log-level", "warning"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
-        log.close()
-        if pg_name:
-            asyncio.run(drop_postgres(POSTGRES_ADMIN_URL, pg_name))
+    with copy_of(_demos[request.param].database(), tmp_path) as url:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DROPBELL_")}
+        env.update(SETTINGS, DROPBELL_DATABASE_URL=url)
+        port = free_port()
+        # `dropbell serve`, forked from a process that has imported dropbell (tests/procs.py).
+        proc = procs.start(
+            ["serve", "--port", str(port), "--log-level", "warning"], env, tmp_path / "serve.log"
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):
+                try:
+                    if httpx.get(f"{base}/healthz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
 
 
 def _token(base: str, username: str, platform: str = "ios") -> str:

@@ -6,6 +6,7 @@ Everything runs on this machine's loopback addresses only.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import itertools
 import os
 import random
@@ -14,6 +15,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -28,8 +30,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from dropbell.db import make_engine
+from tests import procs
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+SRC = procs.SRC
 POSTGRES_ADMIN_URL = os.environ.get(
     "DROPBELL_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
@@ -102,21 +105,57 @@ def _admin(sql: str) -> None:
     run_async(_admin_sql, sql)
 
 
-@contextmanager
-def fresh_database(backend: str, tmp: Path) -> Iterator[str]:
-    """A new, empty database for one test: a SQLite file, or a PostgreSQL database of its own."""
+def _postgres_url(name: str) -> str:
+    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def template_database(backend: str, label: str) -> str:
+    """A new, empty database that lives as long as this process, to fill once and copy
+    for each test (:func:`copy_of`): a SQLite file or a PostgreSQL database."""
     if backend == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp / f'web{next(_counter)}.db'}"
-        return
-    name = f"dropbell_web_{os.getpid()}_{next(_counter)}"
+        folder = tempfile.mkdtemp(prefix=f"dropbell-{label}-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        return f"sqlite+aiosqlite:///{folder}/template.db"
+    name = f"dropbell_{label}_{os.getpid()}_{next(_counter)}_template"
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     _admin(f'CREATE DATABASE "{name}"')
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    atexit.register(_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return _postgres_url(name)
+
+
+@contextmanager
+def copy_of(template_url: str, tmp: Path) -> Iterator[str]:
+    """A database of its own for one test, as ``template_url``'s is now: a copy of the
+    SQLite file, or ``CREATE DATABASE … TEMPLATE`` (nothing may be connected to it)."""
+    if template_url.startswith("sqlite"):
+        target = tmp / f"db{next(_counter)}.db"
+        shutil.copyfile(template_url.split("///", 1)[1], target)
+        yield f"sqlite+aiosqlite:///{target}"
+        return
+    template = make_url(template_url).database
+    name = f"dropbell_web_{os.getpid()}_{next(_counter)}"
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     try:
-        run_cli(url, "migrate")
-        yield url
+        yield _postgres_url(name)
     finally:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+_migrated: dict[str, str] = {}
+
+
+@contextmanager
+def fresh_database(backend: str, tmp: Path) -> Iterator[str]:
+    """A new, empty database at the newest revision for one test: a copy of this
+    process's migrated template (``dropbell migrate`` runs once per process and backend,
+    not once per test)."""
+    if backend not in _migrated:
+        url = template_database(backend, "web")
+        run_cli(url, "migrate")
+        _migrated[backend] = url
+    with copy_of(_migrated[backend], tmp) as url:
+        yield url
 
 
 def _env(database_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -128,15 +167,18 @@ def _env(database_url: str, extra: dict[str, str] | None = None) -> dict[str, st
 
 
 def run_cli(database_url: str, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "dropbell.cli", *args],
-        env=_env(database_url),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, f"dropbell {' '.join(args)} failed:\n{result.stderr}"
-    return result.stdout + result.stderr
+    """``dropbell ARGS`` on that database, in a process of its own (tests/procs.py): its
+    output; a command that fails fails the test."""
+    fd, name = tempfile.mkstemp(prefix="dropbell-cli-", suffix=".log")
+    os.close(fd)
+    output = Path(name)
+    try:
+        status = procs.run(list(args), _env(database_url), output, timeout=120)
+        text = output.read_text(errors="replace")
+    finally:
+        output.unlink(missing_ok=True)
+    assert status == 0, f"dropbell {' '.join(args)} failed:\n{text}"
+    return text
 
 
 # --- a dropbell server ------------------------------------------------------------------
@@ -161,10 +203,9 @@ class Server:
             "DROPBELL_TEST_HOOKS": "1",
             "DROPBELL_PUBLIC_URL": self.base,
             "DROPBELL_SCHEDULER_POLL_SECONDS": "0.1",
-            "DROPBELL_MEDIA_DIR": str(log_dir / f"media-{self.port}"),
             **(env or {}),
         }
-        args = [sys.executable, "-m", "dropbell.cli", "serve", "--host", "127.0.0.1"]
+        args = ["serve", "--host", "127.0.0.1"]
         args += [
             "--port",
             str(self.port),
@@ -173,9 +214,14 @@ class Server:
         ]
         if not scheduler:
             args.append("--no-scheduler")
+        # A new interpreter for now: forked servers (tests/procs.py) make a race in
+        # tests/web/test_push_journey.py's log-out show; see docs/testing.md.
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            args, env=_env(database_url, extra), stdout=self._log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "dropbell.cli", *args],
+            env=_env(database_url, extra),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         self.http = httpx.Client(base_url=self.base, timeout=30)
         self._wait_up()
