@@ -39,8 +39,8 @@ from rich.table import Table
 from sqlalchemy import text
 
 from dropbell.accounts.security import token_digest
-from dropbell.bench import drop_postgres, load_drop, throwaway_postgres
 from dropbell.db import make_engine
+from dropbell.tools.bench.launch import drop_postgres, load_drop, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 console = Console()

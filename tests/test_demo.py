@@ -9,8 +9,8 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
-from dropbell import demo
 from dropbell.cli import app
+from dropbell.tools import demo
 
 pytestmark = pytest.mark.anyio
 

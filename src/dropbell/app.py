@@ -154,7 +154,7 @@ def create_app(
     app.include_router(pwa_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.test_hooks:
-        from dropbell.testhooks import router as test_router
+        from dropbell.tools.testhooks import router as test_router
 
         app.include_router(test_router)
 

@@ -213,7 +213,7 @@ def demo(
     A database that has accounts is left as it is (restarting ./scripts/start keeps what
     people did); --reset starts the demo over.
     """
-    import dropbell.demo as demo_data
+    import dropbell.tools.demo as demo_data
 
     logs.setup("warning")
     settings = settings_for(database_url)
@@ -264,7 +264,7 @@ def bench_launch(
     ] = True,
 ) -> None:
     """Bulk-load a launch to N subscribers, let the real scheduler release it, read inboxes."""
-    import dropbell.bench as bench
+    from dropbell.tools.bench import launch as bench
 
     asyncio.run(
         bench.launch(
@@ -289,7 +289,7 @@ def bench_search(
     rounds: Annotated[int, typer.Option(min=1, help="Requests per query.")] = 200,
 ) -> None:
     """Bulk-load N multilingual posts, then time search queries over HTTP beside a LIKE scan."""
-    from dropbell.search import bench
+    from dropbell.tools.bench import search as bench
 
     asyncio.run(bench.search(posts, database_url, json_out, console, rounds=rounds))
 

@@ -79,7 +79,7 @@ def bench_push(
     ] = True,
 ) -> None:
     """Push one launch to N subscriptions on a local push service; compare with the raw rate."""
-    from dropbell.push import bench
+    from dropbell.tools.bench import push as bench
 
     asyncio.run(
         bench.push(

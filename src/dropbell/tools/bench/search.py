@@ -1,7 +1,7 @@
 """``dropbell bench search``: search at a million posts, through the HTTP app.
 
 A throwaway database (a SQLite file, or a new database on the PostgreSQL server given)
-is migrated and bulk-loaded with set-based SQL (``search.corpus``: multilingual posts,
+is migrated and bulk-loaded with set-based SQL (``search_corpus``: multilingual posts,
 drops, brands, hashtags, and their search index as the services would have written it;
 on PostgreSQL the GIN indexes are built after the load, then ``VACUUM ANALYZE``). A
 sample of rows is checked against ``search.text`` (the loaded plain forms must be what
@@ -32,7 +32,14 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
 
-from dropbell.bench import (
+from dropbell.config import Settings
+from dropbell.db import make_engine
+from dropbell.migrate import upgrade
+from dropbell.search import fts
+from dropbell.search.fts import INDEXES, postgres_index
+from dropbell.search.text import document, fold, query_words
+from dropbell.tools.bench import search_corpus as corpus
+from dropbell.tools.bench.launch import (
     _at,
     _base,
     _load_engine,
@@ -43,12 +50,6 @@ from dropbell.bench import (
     pct,
     throwaway_postgres,
 )
-from dropbell.config import Settings
-from dropbell.db import make_engine
-from dropbell.migrate import upgrade
-from dropbell.search import corpus, fts
-from dropbell.search.fts import INDEXES, postgres_index
-from dropbell.search.text import document, fold, query_words
 
 BRANDS = 500
 SHOPPERS = 20_000

@@ -31,7 +31,6 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select, text, type_coerce
 
-from dropbell.bench import _param, _series, drop_postgres, throwaway_postgres
 from dropbell.clock import SystemClock
 from dropbell.config import Settings
 from dropbell.db import UTCDateTime, make_engine, make_sessionmaker, transaction
@@ -41,6 +40,7 @@ from dropbell.push import jobs
 from dropbell.push.models import DONE, SENT, PushDelivery, PushJob
 from dropbell.push.schemas import DEFAULT_ALERTS
 from dropbell.push.testservice import derive_keys, serve_in_process
+from dropbell.tools.bench.launch import _param, _series, drop_postgres, throwaway_postgres
 
 START_DELAY = timedelta(seconds=2)
 KEY_POOL = 1000  # distinct browser key pairs (each push is still encrypted on its own)
