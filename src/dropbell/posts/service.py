@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Executable,
     String,
     delete,
     inspect,
@@ -85,17 +87,19 @@ async def get_original(session: AsyncSession, post_id: int) -> Post:
     return original
 
 
+def post_url(settings: Settings, post_id: int) -> str:
+    return f"{settings.public_url.rstrip('/')}/posts/{post_id}"
+
+
 # -- writing and deleting ---------------------------------------------------------
 
 
-async def create_post(
-    session: AsyncSession, clock: Clock, viewer: Viewer, data: PostCreate
-) -> Post:
-    """Publish a post; its hashtags are parsed from the text and stored normalised."""
+async def _add_post(session: AsyncSession, author_id: int, text: str, now: datetime) -> Post:
+    """A new row in ``posts`` with its counters at zero, flushed (so it has its id)."""
     post = Post(
-        author_id=viewer.account.id,
-        text=data.text,
-        created_at=clock.now(),
+        author_id=author_id,
+        text=text,
+        created_at=now,
         like_count=0,
         repost_count=0,
         bookmark_count=0,
@@ -103,6 +107,29 @@ async def create_post(
     )
     session.add(post)
     await session.flush()
+    return post
+
+
+async def _delete_posts(session: AsyncSession, which: ColumnElement[bool]) -> None:
+    """Delete the ``posts`` rows ``which`` picks, in SQL only (reposts' own rows)."""
+    await session.execute(delete(Post).where(which).execution_options(synchronize_session=False))
+
+
+async def _set_tags(session: AsyncSession, post_id: int, tags: Sequence[str]) -> None:
+    """The post carries ``tags`` now, no others (and the hashtags' counts follow)."""
+    deleted = delete(PostTag).where(PostTag.post_id == post_id).returning(PostTag.tag)
+    old = set(await session.scalars(deleted))
+    new = dict.fromkeys(tags)
+    session.add_all(PostTag(post_id=post_id, tag=tag) for tag in new)
+    await search_index.count_tags(session, old - new.keys(), -1)
+    await search_index.count_tags(session, new.keys() - old, +1)
+
+
+async def create_post(
+    session: AsyncSession, clock: Clock, viewer: Viewer, data: PostCreate
+) -> Post:
+    """Publish a post; its hashtags are parsed from the text and stored normalised."""
+    post = await _add_post(session, viewer.account.id, data.text, clock.now())
     tags = parse_tags(data.text)
     session.add_all(PostTag(post_id=post.id, tag=tag) for tag in tags)
     await session.flush()
@@ -128,16 +155,11 @@ async def delete_post(session: AsyncSession, clock: Clock, viewer: Viewer, post_
     if post.drop is not None:
         raise errors.DropPost()
     post.deleted_at = clock.now()
-    tags = await session.scalars(
-        delete(PostTag).where(PostTag.post_id == post.id).returning(PostTag.tag)
-    )
-    await search_index.count_tags(session, list(tags), -1)
+    await _set_tags(session, post.id, [])  # off its tag pages; the hashtags' counts follow
     await search_index.forget_post(session, post.id)
     # Its reposts leave the timeline: their own rows go, and their reposts rows with them.
     entries = select(Repost.post_id).where(Repost.reblog_of_id == post.id).scalar_subquery()
-    await session.execute(
-        delete(Post).where(Post.id.in_(entries)).execution_options(synchronize_session=False)
-    )
+    await _delete_posts(session, Post.id.in_(entries))
     await session.execute(delete(Repost).where(Repost.reblog_of_id == post.id))
     post.repost_count = 0  # the rows behind it are gone
     await session.flush()
@@ -145,6 +167,88 @@ async def delete_post(session: AsyncSession, clock: Clock, viewer: Viewer, post_
 
 
 # -- toggles ------------------------------------------------------------------------
+
+
+async def _changed(session: AsyncSession, statement: Executable) -> bool:
+    """Run an INSERT/DELETE ... RETURNING; True if it touched a row."""
+    return (await session.execute(statement)).first() is not None
+
+
+@dataclass(frozen=True)
+class _RowMark:
+    """What a toggle puts on a post and takes off it: a like or a bookmark, one row per
+    post and account, behind one of the post's counters."""
+
+    table: type[Like] | type[Bookmark]
+    counter: InstrumentedAttribute[int]
+    notice: str | None  # the kind of notification a new one sends the author, if any
+
+    async def put(self, session: AsyncSession, clock: Clock, post_id: int, me: int) -> bool:
+        """Add the row unless it is there already; True if this call added it."""
+        return await _changed(
+            session,
+            dialect.insert(session, self.table)
+            .values(post_id=post_id, account_id=me, created_at=clock.now())
+            .on_conflict_do_nothing()
+            .returning(self.table.post_id),
+        )
+
+    async def take_off(self, session: AsyncSession, post_id: int, me: int) -> bool:
+        """Delete the row if it is there; True if this call deleted it."""
+        return await _changed(
+            session,
+            delete(self.table)
+            .where(self.table.post_id == post_id, self.table.account_id == me)
+            .returning(self.table.post_id),
+        )
+
+
+@dataclass(frozen=True)
+class _RepostMark:
+    """A repost: its own row in ``posts`` (its place in the timeline), linked by a
+    ``reposts`` row whose unique (reblog_of_id, account_id) decides, under any race,
+    whether this call made a new repost."""
+
+    counter: InstrumentedAttribute[int]
+    notice: str | None
+
+    async def put(self, session: AsyncSession, clock: Clock, post_id: int, me: int) -> bool:
+        already = select(Repost.post_id).where(
+            Repost.reblog_of_id == post_id, Repost.account_id == me
+        )
+        if await session.scalar(already) is not None:
+            return False
+        now = clock.now()
+        entry = await _add_post(session, me, "", now)
+        inserted = await _changed(
+            session,
+            dialect.insert(session, Repost)
+            .values(post_id=entry.id, reblog_of_id=post_id, account_id=me, created_at=now)
+            .on_conflict_do_nothing()
+            .returning(Repost.post_id),
+        )
+        if not inserted:  # the same account reposted it at the same moment, from elsewhere
+            await _delete_posts(session, Post.id == entry.id)
+            session.expunge(entry)
+        return inserted
+
+    async def take_off(self, session: AsyncSession, post_id: int, me: int) -> bool:
+        """Delete the ``reposts`` row and the repost's own post row (off the timeline)."""
+        entry_id = await session.scalar(
+            delete(Repost)
+            .where(Repost.reblog_of_id == post_id, Repost.account_id == me)
+            .returning(Repost.post_id)
+        )
+        if entry_id is None:
+            return False
+        await _delete_posts(session, Post.id == entry_id)
+        return True
+
+
+_Mark = _RowMark | _RepostMark
+_LIKE = _RowMark(Like, Post.like_count, notice="like")
+_BOOKMARK = _RowMark(Bookmark, Post.bookmark_count, notice=None)
+_REPOST = _RepostMark(Post.repost_count, notice="repost")
 
 
 async def _bump(
@@ -161,11 +265,6 @@ async def _bump(
     if post is None:
         raise errors.NotFound("No such post.")
     return post
-
-
-async def _changed(session: AsyncSession, statement: Any) -> bool:
-    """Run an INSERT/DELETE ... RETURNING; True if it touched a row."""
-    return (await session.execute(statement)).first() is not None
 
 
 async def _notify(
@@ -195,141 +294,75 @@ async def _notify(
     return new_id
 
 
+async def _put(
+    session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int, mark: _Mark
+) -> Post:
+    """Put the viewer's mark on the original post; if it is new, count it and tell the author."""
+    post = await get_original(session, post_id)
+    if await mark.put(session, clock, post.id, viewer.account.id):
+        post = await _bump(session, post.id, mark.counter, +1)
+        if mark.notice is not None:
+            await _notify(session, clock, mark.notice, post, viewer)
+    return post
+
+
+async def _take_off(session: AsyncSession, viewer: Viewer, post_id: int, mark: _Mark) -> Post:
+    """Take the viewer's mark off the original post; if it was there, count it out."""
+    post = await get_original(session, post_id)
+    if await mark.take_off(session, post.id, viewer.account.id):
+        post = await _bump(session, post.id, mark.counter, -1)
+    return post
+
+
 PostAction = Literal["like", "unlike", "repost", "unrepost", "bookmark", "unbookmark"]
+_ACTIONS: dict[PostAction, tuple[_Mark, bool]] = {
+    "like": (_LIKE, True),
+    "unlike": (_LIKE, False),
+    "repost": (_REPOST, True),
+    "unrepost": (_REPOST, False),
+    "bookmark": (_BOOKMARK, True),
+    "unbookmark": (_BOOKMARK, False),
+}
 
 
 async def toggle(
     session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int, action: PostAction
 ) -> Post:
     """One of the six toggles, by name (each idempotent); the original post as it left it."""
-    if action == "like":
-        return await like(session, clock, viewer, post_id)
-    if action == "unlike":
-        return await unlike(session, viewer, post_id)
-    if action == "repost":
-        return await repost(session, clock, viewer, post_id)
-    if action == "unrepost":
-        return await unrepost(session, viewer, post_id)
-    if action == "bookmark":
-        return await bookmark(session, clock, viewer, post_id)
-    return await unbookmark(session, viewer, post_id)
+    mark, on = _ACTIONS[action]
+    if on:
+        return await _put(session, clock, viewer, post_id, mark)
+    return await _take_off(session, viewer, post_id, mark)
 
 
 async def like(session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int) -> Post:
     """Like a post. Idempotent. The author is told (once), unless it is their own post."""
-    post = await get_original(session, post_id)
-    inserted = await _changed(
-        session,
-        dialect.insert(session, Like)
-        .values(post_id=post.id, account_id=viewer.account.id, created_at=clock.now())
-        .on_conflict_do_nothing()
-        .returning(Like.post_id),
-    )
-    if inserted:
-        post = await _bump(session, post.id, Post.like_count, +1)
-        await _notify(session, clock, "like", post, viewer)
-    return post
+    return await _put(session, clock, viewer, post_id, _LIKE)
 
 
 async def unlike(session: AsyncSession, viewer: Viewer, post_id: int) -> Post:
     """Take a like back. Idempotent."""
-    post = await get_original(session, post_id)
-    deleted = await _changed(
-        session,
-        delete(Like)
-        .where(Like.post_id == post.id, Like.account_id == viewer.account.id)
-        .returning(Like.post_id),
-    )
-    if deleted:
-        post = await _bump(session, post.id, Post.like_count, -1)
-    return post
+    return await _take_off(session, viewer, post_id, _LIKE)
 
 
 async def repost(session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int) -> Post:
-    """Repost to the public timeline. Idempotent. The author is told (once), unless it is theirs.
-
-    The repost gets its own row in ``posts`` (its place in the timeline), linked
-    by a ``reposts`` row whose unique (reblog_of_id, account_id) decides, under
-    any race, whether this call made a new repost.
-    """
-    post = await get_original(session, post_id)
-    me = viewer.account.id
-    already = select(Repost.post_id).where(Repost.reblog_of_id == post.id, Repost.account_id == me)
-    if await session.scalar(already) is not None:
-        return post
-    now = clock.now()
-    entry = Post(
-        author_id=me,
-        text="",
-        created_at=now,
-        like_count=0,
-        repost_count=0,
-        bookmark_count=0,
-        share_count=0,
-    )
-    session.add(entry)
-    await session.flush()
-    inserted = await _changed(
-        session,
-        dialect.insert(session, Repost)
-        .values(post_id=entry.id, reblog_of_id=post.id, account_id=me, created_at=now)
-        .on_conflict_do_nothing()
-        .returning(Repost.post_id),
-    )
-    if not inserted:  # the same account reposted it at the same moment, from elsewhere
-        await session.execute(
-            delete(Post).where(Post.id == entry.id).execution_options(synchronize_session=False)
-        )
-        session.expunge(entry)
-        return post
-    post = await _bump(session, post.id, Post.repost_count, +1)
-    await _notify(session, clock, "repost", post, viewer)
-    return post
+    """Repost to the public timeline. Idempotent. The author is told (once), unless it is theirs."""
+    return await _put(session, clock, viewer, post_id, _REPOST)
 
 
 async def unrepost(session: AsyncSession, viewer: Viewer, post_id: int) -> Post:
     """Undo a repost (it leaves the timeline). Idempotent."""
-    post = await get_original(session, post_id)
-    entry_id = await session.scalar(
-        delete(Repost)
-        .where(Repost.reblog_of_id == post.id, Repost.account_id == viewer.account.id)
-        .returning(Repost.post_id)
-    )
-    if entry_id is not None:
-        await session.execute(
-            delete(Post).where(Post.id == entry_id).execution_options(synchronize_session=False)
-        )
-        post = await _bump(session, post.id, Post.repost_count, -1)
-    return post
+    return await _take_off(session, viewer, post_id, _REPOST)
 
 
 async def bookmark(session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int) -> Post:
     """Save a post to the caller's private bookmarks. Idempotent."""
-    post = await get_original(session, post_id)
-    inserted = await _changed(
-        session,
-        dialect.insert(session, Bookmark)
-        .values(account_id=viewer.account.id, post_id=post.id, created_at=clock.now())
-        .on_conflict_do_nothing()
-        .returning(Bookmark.id),
-    )
-    if inserted:
-        post = await _bump(session, post.id, Post.bookmark_count, +1)
-    return post
+    return await _put(session, clock, viewer, post_id, _BOOKMARK)
 
 
 async def unbookmark(session: AsyncSession, viewer: Viewer, post_id: int) -> Post:
     """Remove a post from the caller's bookmarks. Idempotent."""
-    post = await get_original(session, post_id)
-    deleted = await _changed(
-        session,
-        delete(Bookmark)
-        .where(Bookmark.account_id == viewer.account.id, Bookmark.post_id == post.id)
-        .returning(Bookmark.id),
-    )
-    if deleted:
-        post = await _bump(session, post.id, Post.bookmark_count, -1)
-    return post
+    return await _take_off(session, viewer, post_id, _BOOKMARK)
 
 
 async def share(
@@ -466,10 +499,6 @@ async def tag_page(
 
 
 # -- how posts look to a viewer -----------------------------------------------------
-
-
-def post_url(settings: Settings, post_id: int) -> str:
-    return f"{settings.public_url.rstrip('/')}/posts/{post_id}"
 
 
 def _ordered_tags(text: str, tags: set[str]) -> list[str]:
