@@ -16,7 +16,7 @@ from dropbell.accounts.deps import (
     WebViewer,
 )
 from dropbell.deps import AppClock, AppSettings
-from dropbell.drops import calendar, export, service, stats
+from dropbell.drops import access, calendar, export, service, stats
 from dropbell.drops.schemas import (
     DropCreate,
     DropOut,
@@ -76,7 +76,7 @@ async def get_drop(
     clock: AppClock,
     settings: AppSettings,
 ) -> DropOut:
-    drop = await service.get_drop(session, drop_id)
+    drop = await access.get_drop(session, drop_id)
     return await service.present_one(session, clock, settings, drop, viewer)
 
 
@@ -140,7 +140,7 @@ async def unremind(
 @router.get("/{drop_id}/stats", response_model=DropStats)
 async def drop_stats(drop_id: IdPath, viewer: CurrentViewer, session: Session) -> DropStats:
     """The owning brand's funnel and delivery lateness."""
-    drop = await service.owned_drop(session, viewer, drop_id)
+    drop = await access.access_drop(session, viewer, drop_id)
     return await stats.drop_stats(session, drop)
 
 
@@ -153,7 +153,7 @@ async def drop_stats_csv(
     drop_id: IdPath, viewer: CurrentViewer, session: Session, clock: AppClock
 ) -> Response:
     """The owning brand's figures as a CSV download: `section,name,value`, one figure a row."""
-    drop = await service.owned_drop(session, viewer, drop_id)
+    drop = await access.access_drop(session, viewer, drop_id)
     body, disposition = await stats.drop_figures_csv(session, clock, drop)
     return export.csv_response(body, disposition)
 
@@ -169,7 +169,7 @@ async def drop_calendar(
     """Add to calendar. Stable UID, SEQUENCE grows with each reschedule; cancelled → CANCELLED.
     Its words are in the web app's language for this browser (its switcher's cookie, else
     ``Accept-Language``), English by default."""
-    drop = await service.get_drop(session, drop_id)
+    drop = await access.get_drop(session, drop_id)
     shown = await service.present_one(session, clock, settings, drop, None)
     locale = i18n.choose(
         request.cookies.get(i18n.COOKIE), None, request.headers.get("accept-language")

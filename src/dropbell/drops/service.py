@@ -1,5 +1,5 @@
 """Drops: create, edit, reschedule, cancel, list (how they look to a viewer:
-``drops.presenter``, whose functions are here too)."""
+``drops.presenter``, whose functions are here too; who may act on one: ``drops.access``)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.confusables import skeleton
 from dropbell.drops import images, regions
+from dropbell.drops.access import access_drop, get_drop, require_partner
 from dropbell.drops.models import Drop, ShopClick
 from dropbell.drops.presenter import present as present
 from dropbell.drops.presenter import present_ids as present_ids
@@ -91,13 +92,6 @@ def check_launch_at(settings: Settings, launch_at: datetime, now: datetime) -> N
     days = settings.max_launch_ahead_days
     if launch_at > times.shifted(now, timedelta(days=days)):
         raise errors.Invalid(f"launch_at must be at most {days} days from now.")
-
-
-def require_partner(viewer: Viewer) -> None:
-    """403 ``not_partner`` unless ``viewer`` is an approved partner brand now (``dropbell
-    partner remove`` takes effect at once, in the API and the web console alike)."""
-    if not viewer.account.is_partner:
-        raise errors.NotPartner()
 
 
 def _announcement_text(drop: Drop) -> str:
@@ -193,29 +187,6 @@ async def create_drop(
     return drop
 
 
-async def get_drop(session: AsyncSession, drop_id: int, *, for_update: bool = False) -> Drop:
-    query = select(Drop).where(Drop.id == drop_id)
-    if for_update:
-        query = query.with_for_update()
-    drop = await session.scalar(query)
-    if drop is None:
-        raise errors.NotFound("No such drop.")
-    return drop
-
-
-async def owned_drop(
-    session: AsyncSession, viewer: Viewer, drop_id: int, *, for_update: bool = False
-) -> Drop:
-    """The drop, if ``viewer`` is a partner brand that owns it: the one check every brand
-    action makes, in the API and the web console (403 ``not_partner``, 404, 403 ``not_owner``).
-    """
-    require_partner(viewer)
-    drop = await get_drop(session, drop_id, for_update=for_update)
-    if drop.brand_id != viewer.account.id:
-        raise errors.NotOwner()
-    return drop
-
-
 async def update_drop(
     session: AsyncSession,
     clock: Clock,
@@ -229,7 +200,7 @@ async def update_drop(
     """Edit a drop; a new ``launch_at`` reschedules it (notices move, subscribers are told).
     An ``image_url`` it already has is kept as it is (the edit form sends it back); a new
     upload replaces a link and a new link an upload; ``countries`` null: sold everywhere."""
-    drop = await owned_drop(session, viewer, drop_id, for_update=True)
+    drop = await access_drop(session, viewer, drop_id, for_update=True)
     now = clock.now()
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     for required in ("title", "launch_at", "shop_url", "tag"):
@@ -292,7 +263,7 @@ async def _check_changes(
 
 async def cancel_drop(session: AsyncSession, clock: Clock, viewer: Viewer, drop_id: int) -> Drop:
     """Call the drop off: pending notices are dropped and subscribers are told."""
-    drop = await owned_drop(session, viewer, drop_id, for_update=True)
+    drop = await access_drop(session, viewer, drop_id, for_update=True)
     now = clock.now()
     reminders.ensure_upcoming(drop, now)
     drop.cancelled_at = now

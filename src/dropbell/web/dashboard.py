@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
 from dropbell.config import Settings
-from dropbell.drops import analytics
+from dropbell.drops import access, analytics
 from dropbell.drops import service as drops
 from dropbell.drops import stats as drop_stats
 from dropbell.drops.schemas import DropOut, DropStats, ShopperFunnel
@@ -42,7 +42,7 @@ async def console(
 ) -> Console:
     """The brand's drops, newest first, each with its funnel's figures (a fixed number of
     queries, whatever the number of drops)."""
-    drops.require_partner(viewer)
+    access.require_partner(viewer)
     page = Page(limit=LIST_SIZE, max_id=None)
     rows, _ = page.trim(
         await drops.list_drops(session, clock, "all", page, brand_id=viewer.account.id)
@@ -57,7 +57,7 @@ async def console_drop(
     session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, drop_id: int
 ) -> ConsoleDrop:
     """One drop's analytics, its charts drawn in the brand's time zone and language."""
-    drop = await drops.owned_drop(session, viewer, drop_id)
+    drop = await access.access_drop(session, viewer, drop_id)
     shown = await drops.present_one(session, clock, settings, drop, viewer)
     numbers = await drop_stats.drop_stats(session, drop)
     tz = viewer.account.timezone
@@ -74,5 +74,5 @@ async def figures_csv(
     session: AsyncSession, clock: Clock, viewer: Viewer, drop_id: int
 ) -> tuple[str, str]:
     """The drop's figures as CSV, and the download's Content-Disposition (owner only)."""
-    drop = await drops.owned_drop(session, viewer, drop_id)
+    drop = await access.access_drop(session, viewer, drop_id)
     return await drop_stats.drop_figures_csv(session, clock, drop)
