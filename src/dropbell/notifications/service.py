@@ -31,7 +31,7 @@ from dropbell.notifications.models import DROP_TYPES, DropOpen, NoticeRead, Noti
 from dropbell.notifications.queries import unread_count_query
 from dropbell.notifications.schemas import NotificationOut
 from dropbell.pagination import Page
-from dropbell.posts import service as posts
+from dropbell.posts import presenter as post_presenter
 from dropbell.reminders.models import Reminder
 from dropbell.types import BigId
 
@@ -234,9 +234,9 @@ async def present(
         else {}
     )
     post_ids = {n.post_id for n in rows if n.post_id is not None}
-    post_rows = await posts.load(session, post_ids)
+    post_rows = await post_presenter.load(session, post_ids)
     shown_posts = {
-        p.id: p for p in await posts.present(session, clock, settings, post_rows, viewer)
+        p.id: p for p in await post_presenter.present(session, clock, settings, post_rows, viewer)
     }
     return [
         NotificationOut(

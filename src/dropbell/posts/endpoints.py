@@ -8,7 +8,7 @@ from dropbell import counting
 from dropbell.accounts.deps import OPTIONAL_AUTH, CurrentViewer, OptionalViewer, Session
 from dropbell.deps import AppClock, AppSettings
 from dropbell.pagination import PageParams, set_next_link
-from dropbell.posts import service
+from dropbell.posts import feeds, presenter, service
 from dropbell.posts.schemas import PostCreate, PostOut, ShareOut, TagPage
 from dropbell.posts.service import PostAction
 from dropbell.ratelimit import limit
@@ -37,7 +37,7 @@ async def create_post(
     """Publish a post of 1 to 500 characters. `#hashtags` in the text become its tags.
     Rate limited per account (429 `rate_limited` with `Retry-After`)."""
     post = await service.create_post(session, clock, viewer, body)
-    return await service.present_one(session, clock, settings, post, viewer)
+    return await presenter.present_one(session, clock, settings, post, viewer)
 
 
 @router.get("/posts/{post_id}", response_model=PostOut, openapi_extra=OPTIONAL_AUTH)
@@ -50,7 +50,7 @@ async def get_post(
 ) -> PostOut:
     """A post (404 once deleted). A drop's announcement post has `drop` set."""
     post = await service.get_post(session, post_id)
-    return await service.present_one(session, clock, settings, post, viewer)
+    return await presenter.present_one(session, clock, settings, post, viewer)
 
 
 @router.delete("/posts/{post_id}", response_model=PostOut)
@@ -65,7 +65,7 @@ async def delete_post(
     409 `drop_post` for a drop's announcement (it goes with the drop). Deleting your
     repost undoes it and returns the original post."""
     post = await service.delete_post(session, clock, viewer, post_id)
-    return await service.present_one(session, clock, settings, post, viewer)
+    return await presenter.present_one(session, clock, settings, post, viewer)
 
 
 def _toggle_route(action: PostAction, doc: str) -> None:
@@ -76,7 +76,7 @@ def _toggle_route(action: PostAction, doc: str) -> None:
         post_id: PostId, me: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
     ) -> PostOut:
         post = await service.toggle(session, clock, me, post_id, action)
-        return await service.present_one(session, clock, settings, post, me)
+        return await presenter.present_one(session, clock, settings, post, me)
 
     toggle.__doc__ = doc
     router.post(f"/posts/{{post_id}}/{action}", response_model=PostOut, name=action)(toggle)
@@ -123,9 +123,9 @@ async def bookmarks(
 ) -> list[PostOut]:
     """Your bookmarks, newest bookmark first. Page with the `Link` header: its `max_id` is a
     bookmark position, not a post id."""
-    rows, more = page.trim(await service.bookmarks(session, viewer, page))
+    rows, more = page.trim(await feeds.bookmarks(session, viewer, page))
     set_next_link(request, response, rows[-1][0] if rows else None, more)
-    return await service.present(session, clock, settings, [post for _, post in rows], viewer)
+    return await presenter.present(session, clock, settings, [post for _, post in rows], viewer)
 
 
 @router.get("/timelines/public", response_model=list[PostOut], openapi_extra=OPTIONAL_AUTH)
@@ -141,9 +141,9 @@ async def public_timeline(
     """Everyone's posts and reposts, newest first. A repost is the reposter's entry: its own
     `id`, `author` and `created_at`, with the original post in `reblog`. `max_id` is the `id`
     of the last entry seen."""
-    posts, more = page.trim(await service.public_timeline(session, page))
+    posts, more = page.trim(await feeds.public_timeline(session, page))
     set_next_link(request, response, posts[-1].id if posts else None, more)
-    return await service.present(session, clock, settings, posts, viewer)
+    return await presenter.present(session, clock, settings, posts, viewer)
 
 
 @router.get("/tags/{tag}", response_model=TagPage, openapi_extra=OPTIONAL_AUTH)
@@ -160,6 +160,6 @@ async def tag_page(
     """A hashtag's page: the drop that owns the tag (with your Remind me state) or null, and
     the posts carrying the tag, newest first, paged by `max_id` (a post id) and `Link`.
     Tags match case-insensitively (`#Sneaker` = `sneaker`); 422 for something not a hashtag."""
-    shown, more = await service.tag_page(session, clock, settings, tag, page, viewer)
+    shown, more = await feeds.tag_page(session, clock, settings, tag, page, viewer)
     set_next_link(request, response, shown.posts[-1].id if shown.posts else None, more)
     return shown

@@ -1,4 +1,5 @@
-"""Posts: write, delete, like, repost, bookmark, share; the timeline, bookmarks and tag pages.
+"""Posts: write, delete, like, repost, bookmark, share (how they look to a viewer is
+``posts.presenter``; the timeline, bookmarks and tag pages are ``posts.timeline``).
 
 Services flush; the request owns the transaction.
 
@@ -15,41 +16,24 @@ original post, as in Mastodon.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import (
-    ColumnElement,
-    CompoundSelect,
-    Executable,
-    String,
-    delete,
-    inspect,
-    literal,
-    null,
-    select,
-    union_all,
-    update,
-)
+from sqlalchemy import ColumnElement, Executable, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, joinedload
 
 from dropbell import counting, dialect, errors
-from dropbell.accounts.schemas import BrandOut
 from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
 from dropbell.config import Settings
-from dropbell.drops import service as drops
-from dropbell.drops.models import Drop
-from dropbell.drops.schemas import DropOut
 from dropbell.live import publish
 from dropbell.notifications.models import Notification
-from dropbell.pagination import Page
 from dropbell.posts.models import Bookmark, Like, Post, PostTag, Repost, Share
-from dropbell.posts.schemas import PostCreate, PostOut, ShareOut, TagPage
-from dropbell.posts.tags import normalise_tag, parse_tags
+from dropbell.posts.schemas import PostCreate, ShareOut
+from dropbell.posts.tags import parse_tags
 from dropbell.search import index as search_index
 
 # Load these with every list of posts: authors, drops and reposted originals come in the
@@ -392,260 +376,3 @@ async def share(
     if inserted:
         await _bump(session, post.id, Post.share_count, +1)
     return ShareOut(url=post_url(settings, post.id))
-
-
-# -- lists --------------------------------------------------------------------------
-
-
-async def public_timeline(session: AsyncSession, page: Page) -> list[Post]:
-    """Live posts and reposts, newest first (``limit + 1`` rows, see Page.trim).
-
-    One backward scan of ``ix_posts_timeline``; ``max_id`` is a post or repost id.
-    """
-    query = (
-        select(Post)
-        .where(Post.deleted_at.is_(None))
-        .order_by(Post.id.desc())
-        .limit(page.limit + 1)
-        .options(*DETAILS)
-    )
-    if page.max_id is not None:
-        query = query.where(Post.id < page.max_id)
-    return list(await session.scalars(query))
-
-
-async def bookmarks(session: AsyncSession, viewer: Viewer, page: Page) -> list[tuple[int, Post]]:
-    """The caller's bookmarks as (bookmark id, post), newest bookmark first (``limit + 1``).
-
-    ``max_id`` is a bookmark id (the one in the ``Link`` header), not a post id.
-    """
-    query = (
-        select(Bookmark.id, Post)
-        .join(Post, Post.id == Bookmark.post_id)
-        .where(Bookmark.account_id == viewer.account.id, Post.deleted_at.is_(None))
-        .order_by(Bookmark.id.desc())
-        .limit(page.limit + 1)
-        .options(*DETAILS)
-    )
-    if page.max_id is not None:
-        query = query.where(Bookmark.id < page.max_id)
-    return [(bookmark_id, post) for bookmark_id, post in (await session.execute(query)).all()]
-
-
-def tag_from_path(raw: str) -> str:
-    """The normal form of a tag given in a URL (``#`` optional); 422 if it is not a hashtag."""
-    try:
-        return normalise_tag(raw)
-    except ValueError as exc:
-        raise errors.Invalid(f"tag: {exc}") from None
-
-
-async def drop_for_tag(session: AsyncSession, tag: str) -> Drop | None:
-    return await session.scalar(select(Drop).where(Drop.tag == tag))
-
-
-async def tagged(session: AsyncSession, tag: str, page: Page) -> list[Post]:
-    """Live posts carrying ``tag`` (normalised), newest first (``limit + 1`` rows).
-
-    The page's ids come first from a backward range scan of
-    ``ix_post_tags_tag_post_id`` (limited there), then the posts by key: a plan
-    no planner estimate can turn into a walk over all posts. Deleting a post
-    deletes its tags, so the page is never short; the ``deleted_at`` test is a
-    safety net.
-    """
-    ids = (
-        select(PostTag.post_id)
-        .where(PostTag.tag == tag)
-        .order_by(PostTag.post_id.desc())
-        .limit(page.limit + 1)
-    )
-    if page.max_id is not None:
-        ids = ids.where(PostTag.post_id < page.max_id)
-    on_page = ids.subquery("on_page")
-    query = (
-        select(Post)
-        .join(on_page, on_page.c.post_id == Post.id)
-        .where(Post.deleted_at.is_(None))
-        # By the page's column, so no planner prefers walking posts in id order instead.
-        .order_by(on_page.c.post_id.desc())
-        .options(*DETAILS)
-    )
-    return list(await session.scalars(query))
-
-
-async def tag_page(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    raw_tag: str,
-    page: Page,
-    viewer: Viewer | None,
-) -> tuple[TagPage, bool]:
-    """A tag's page as the viewer sees it, and whether older posts exist (for ``Link``).
-
-    422 if ``raw_tag`` is not a hashtag; a hashtag nobody used gives an empty page.
-    """
-    tag = tag_from_path(raw_tag)
-    posts, more = page.trim(await tagged(session, tag, page))
-    drop = await drop_for_tag(session, tag)
-    shown_posts = await present(session, clock, settings, posts, viewer)
-    shown_drop = None
-    if drop is not None:  # as its announcement post on this page shows it, if it is there
-        on_page = (p.drop for p in shown_posts if p.drop is not None and p.drop.id == drop.id)
-        shown_drop = next(on_page, None) or await drops.present_one(
-            session, clock, settings, drop, viewer
-        )
-    return TagPage(tag=tag, drop=shown_drop, posts=shown_posts), more
-
-
-# -- how posts look to a viewer -----------------------------------------------------
-
-
-def _ordered_tags(text: str, tags: set[str]) -> list[str]:
-    """Stored tags in the order they appear in the text (any others after, sorted)."""
-    in_text = [t for t in parse_tags(text) if t in tags]
-    return in_text + sorted(tags - set(in_text))
-
-
-@dataclass
-class _Facts:
-    """The small facts about a page of posts: their tags and what the viewer did to them."""
-
-    tags: dict[int, set[str]] = field(default_factory=dict)
-    liked: set[int] = field(default_factory=set)
-    reposted: set[int] = field(default_factory=set)
-    bookmarked: set[int] = field(default_factory=set)
-
-
-async def _facts(session: AsyncSession, viewer: Viewer | None, post_ids: Sequence[int]) -> _Facts:
-    """Tags, and the viewer's likes, reposts and bookmarks of ``post_ids``, in one round trip.
-
-    A UNION ALL of index lookups: rows are (kind, post_id, tag or NULL).
-    """
-    facts = _Facts()
-    if not post_ids:
-        return facts
-
-    def kind(name: str) -> ColumnElement[str]:
-        return literal(name, String).label("kind")
-
-    no_tag = null().cast(String).label("tag")
-    parts = [
-        select(kind("tag"), PostTag.post_id.label("post_id"), PostTag.tag.label("tag")).where(
-            PostTag.post_id.in_(post_ids)
-        )
-    ]
-    if viewer is not None:
-        me = viewer.account.id
-        parts += [
-            select(kind("liked"), Like.post_id, no_tag).where(
-                Like.account_id == me, Like.post_id.in_(post_ids)
-            ),
-            select(kind("reposted"), Repost.reblog_of_id, no_tag).where(
-                Repost.reblog_of_id.in_(post_ids), Repost.account_id == me
-            ),
-            select(kind("bookmarked"), Bookmark.post_id, no_tag).where(
-                Bookmark.account_id == me, Bookmark.post_id.in_(post_ids)
-            ),
-        ]
-    query: CompoundSelect[str, int, str] = union_all(*parts)
-    for name, post_id, tag in (await session.execute(query)).all():
-        if name == "tag":
-            facts.tags.setdefault(post_id, set()).add(tag)
-        else:
-            getattr(facts, name).add(post_id)
-    return facts
-
-
-async def _with_details(session: AsyncSession, posts: Sequence[Post]) -> None:
-    """Make sure every post has DETAILS loaded: one query for those that lack them."""
-    lacking = [p.id for p in posts if inspect(p).unloaded & {"author", "as_repost", "drop"}]
-    if lacking:
-        await session.scalars(
-            select(Post)
-            .where(Post.id.in_(lacking))
-            .options(*DETAILS)
-            .execution_options(populate_existing=True)
-        )
-
-
-async def load(session: AsyncSession, post_ids: Collection[int]) -> list[Post]:
-    """The live posts among ``post_ids``, with DETAILS, in one query (any order)."""
-    if not post_ids:
-        return []
-    query = select(Post).where(Post.id.in_(post_ids), Post.deleted_at.is_(None))
-    return list(await session.scalars(query.options(*DETAILS)))
-
-
-async def present(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    posts: Sequence[Post],
-    viewer: Viewer | None,
-) -> list[PostOut]:
-    """Posts as the viewer sees them, in a fixed number of queries whatever their number.
-
-    Posts loaded with DETAILS (every list here) bring their authors, drops and
-    reposted originals; then one query for the tags and the viewer's likes,
-    reposts and bookmarks, and drops.present's two if a drop is on the page.
-    """
-    if not posts:
-        return []
-    await _with_details(session, posts)
-    originals: dict[int, Post] = {}
-    for post in posts:
-        shown = post.reblog_of or post
-        originals[shown.id] = shown
-    facts = await _facts(session, viewer, list(originals))
-    drop_rows = [p.drop for p in originals.values() if p.drop is not None]
-    drop_of: dict[int, DropOut] = {
-        shown.post_id: shown
-        for shown in await drops.present(session, clock, settings, drop_rows, viewer)
-    }
-
-    def author(post: Post) -> BrandOut:
-        a = post.author
-        return BrandOut(
-            id=a.id, username=a.username, display_name=a.display_name, is_partner=a.is_partner
-        )
-
-    def render(post: Post) -> PostOut:
-        return PostOut(
-            id=post.id,
-            author=author(post),
-            text=post.text,
-            tags=_ordered_tags(post.text, facts.tags.get(post.id, set())),
-            created_at=post.created_at,
-            drop=drop_of.get(post.id),
-            like_count=post.like_count,
-            repost_count=post.repost_count,
-            bookmark_count=post.bookmark_count,
-            share_count=post.share_count,
-            liked=post.id in facts.liked,
-            reposted=post.id in facts.reposted,
-            bookmarked=post.id in facts.bookmarked,
-            url=post_url(settings, post.id),
-        )
-
-    rendered = {post_id: render(post) for post_id, post in originals.items()}
-    out = []
-    for post in posts:
-        if post.reblog_of is None:
-            out.append(rendered[post.id])
-            continue
-        reblog = rendered[post.reblog_of.id]
-        as_repost = {
-            "id": post.id,
-            "author": author(post),
-            "created_at": post.created_at,
-            "reblog": reblog,
-        }
-        out.append(reblog.model_copy(update=as_repost))
-    return out
-
-
-async def present_one(
-    session: AsyncSession, clock: Clock, settings: Settings, post: Post, viewer: Viewer | None
-) -> PostOut:
-    return (await present(session, clock, settings, [post], viewer))[0]

@@ -27,7 +27,7 @@ from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.drops import service as drops
 from dropbell.drops.models import Drop
-from dropbell.posts import service as posts
+from dropbell.posts import presenter as post_presenter
 from dropbell.posts.models import Post, PostTag
 from dropbell.posts.tags import normalise_tag
 from dropbell.search import fts
@@ -74,7 +74,7 @@ async def search(
     post_rows = await _posts(session, query, limit)
     return SearchOut(
         drops=await drops.present(session, clock, settings, drop_rows, viewer),
-        posts=await posts.present(session, clock, settings, post_rows, viewer),
+        posts=await post_presenter.present(session, clock, settings, post_rows, viewer),
         accounts=await _accounts(session, query, limit),
         hashtags=await _hashtags(session, settings, query, limit),
     )
@@ -110,7 +110,7 @@ async def _posts(session: AsyncSession, query: Query, limit: int) -> list[Post]:
         )
         tagged = list(await session.scalars(carrying))
     ids = _ranked(tagged, await fts.matching(session, "post_search", query.words, limit), limit)
-    found = {p.id: p for p in await posts.load(session, ids)}
+    found = {p.id: p for p in await post_presenter.load(session, ids)}
     return [found[i] for i in ids if i in found]
 
 

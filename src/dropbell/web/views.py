@@ -12,7 +12,7 @@ from dropbell.accounts.schemas import AccountCreate
 from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
 from dropbell.config import Settings
-from dropbell.drops import access, analytics
+from dropbell.drops import analytics
 from dropbell.drops import service as drops
 from dropbell.drops.rollout import ineligible_reason
 from dropbell.drops.schemas import DropCreate, DropOut, DropUpdate
@@ -20,6 +20,8 @@ from dropbell.i18n import _
 from dropbell.notifications import service as notifications
 from dropbell.notifications.schemas import NotificationOut
 from dropbell.pagination import Page
+from dropbell.posts import feeds
+from dropbell.posts import presenter as post_presenter
 from dropbell.posts import service as posts
 from dropbell.posts.schemas import PostCreate, PostOut
 from dropbell.reminders import service as reminders
@@ -78,8 +80,8 @@ async def timeline(
     max_id: int | None,
 ) -> Timeline:
     page = Page(limit=PAGE_SIZE, max_id=max_id)
-    rows, more = page.trim(await posts.public_timeline(session, page))
-    shown = await posts.present(session, clock, settings, rows, viewer)
+    rows, more = page.trim(await feeds.public_timeline(session, page))
+    shown = await post_presenter.present(session, clock, settings, rows, viewer)
     return Timeline(
         posts=[p for p in shown if not _cancelled_drop(p)],
         reason=why_not(settings, viewer),
@@ -110,7 +112,7 @@ async def tag_view(
     max_id: int | None,
 ) -> TagView:
     page = Page(limit=PAGE_SIZE, max_id=max_id)
-    found, more = await posts.tag_page(session, clock, settings, raw_tag, page, viewer)
+    found, more = await feeds.tag_page(session, clock, settings, raw_tag, page, viewer)
     return TagView(
         tag=found.tag,
         drop=found.drop,
@@ -129,8 +131,10 @@ async def bookmarks(
 ) -> Timeline:
     """The viewer's bookmarks, newest bookmark first (``next_max_id`` is a bookmark id)."""
     page = Page(limit=PAGE_SIZE, max_id=max_id)
-    rows, more = page.trim(await posts.bookmarks(session, viewer, page))
-    shown = await posts.present(session, clock, settings, [post for _, post in rows], viewer)
+    rows, more = page.trim(await feeds.bookmarks(session, viewer, page))
+    shown = await post_presenter.present(
+        session, clock, settings, [post for _, post in rows], viewer
+    )
     return Timeline(
         posts=shown,
         reason=why_not(settings, viewer),
@@ -142,7 +146,7 @@ async def post_view(
     session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer | None, post_id: int
 ) -> PostOut:
     post = await posts.get_post(session, post_id)
-    return await posts.present_one(session, clock, settings, post, viewer)
+    return await post_presenter.present_one(session, clock, settings, post, viewer)
 
 
 async def create_post(session: AsyncSession, clock: Clock, viewer: Viewer, data: PostCreate) -> int:
@@ -159,7 +163,7 @@ async def post_action(
 ) -> PostOut:
     """A toggle on a post (a repost's id acts on the original); the original as now seen."""
     post = await posts.toggle(session, clock, viewer, post_id, action)
-    return await posts.present_one(session, clock, settings, post, viewer)
+    return await post_presenter.present_one(session, clock, settings, post, viewer)
 
 
 async def share_post(
@@ -174,7 +178,7 @@ async def share_post(
     is what was shared)."""
     await posts.share(session, clock, settings, viewer, post_id, viewer_key)
     original = await posts.get_original(session, post_id)  # its counters as _bump left them
-    return await posts.present_one(session, clock, settings, original, viewer)
+    return await post_presenter.present_one(session, clock, settings, original, viewer)
 
 
 async def drop_page(
@@ -185,7 +189,7 @@ async def drop_page(
     drop_id: int,
     via: str = "drop",
 ) -> DropPage:
-    drop = await access.get_drop(session, drop_id)
+    drop = await drops.get_drop(session, drop_id)
     shown = await drops.present_one(session, clock, settings, drop, viewer)
     return DropPage(drop=shown, reason=why_not(settings, viewer), via=via)
 
@@ -205,8 +209,8 @@ async def drop_page_with_posts(
     if visitor is not None:
         await analytics.record_visit(session, clock, drop_id, via, viewer, visitor)
     tag_page = Page(limit=10, max_id=None)
-    rows, more = tag_page.trim(await posts.tagged(session, page.drop.tag, tag_page))
-    shown = await posts.present(session, clock, settings, rows, viewer)
+    rows, more = tag_page.trim(await feeds.tagged(session, page.drop.tag, tag_page))
+    shown = await post_presenter.present(session, clock, settings, rows, viewer)
     page.posts = _without_announcement(shown, page.drop)
     page.more_posts = more
     return page
@@ -320,13 +324,13 @@ async def open_notification(
 
 
 # The brand console's gate is the API's own check: a removed partner is refused in both.
-require_partner = access.require_partner
+require_partner = drops.require_partner
 
 
 async def owned_drop(
     session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, drop_id: int
 ) -> DropOut:
-    drop = await access.access_drop(session, viewer, drop_id)
+    drop = await drops.owned_drop(session, viewer, drop_id)
     return await drops.present_one(session, clock, settings, drop, viewer)
 
 
