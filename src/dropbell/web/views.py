@@ -12,7 +12,7 @@ from dropbell.accounts.schemas import AccountCreate
 from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
 from dropbell.config import Settings
-from dropbell.drops import analytics
+from dropbell.drops import access, analytics
 from dropbell.drops import service as drops
 from dropbell.drops.rollout import ineligible_reason
 from dropbell.drops.schemas import DropCreate, DropOut, DropUpdate
@@ -189,7 +189,7 @@ async def drop_page(
     drop_id: int,
     via: str = "drop",
 ) -> DropPage:
-    drop = await drops.get_drop(session, drop_id)
+    drop = await access.get_drop(session, drop_id)
     shown = await drops.present_one(session, clock, settings, drop, viewer)
     return DropPage(drop=shown, reason=why_not(settings, viewer), via=via)
 
@@ -324,13 +324,13 @@ async def open_notification(
 
 
 # The brand console's gate is the API's own check: a removed partner is refused in both.
-require_partner = drops.require_partner
+require_partner = access.require_partner
 
 
 async def owned_drop(
     session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, drop_id: int
 ) -> DropOut:
-    drop = await drops.owned_drop(session, viewer, drop_id)
+    drop = await access.access_drop(session, viewer, drop_id)
     return await drops.present_one(session, clock, settings, drop, viewer)
 
 
