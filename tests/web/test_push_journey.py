@@ -519,6 +519,8 @@ def test_offer_after_remind_me(server: Server, android: Phone) -> None:
     # Logging out turns them off on this device: the next shopper on it starts with none.
     token = android.session_token()
     page.get_by_role("link", name="Profile", exact=True).click()
+    # Loaded: push.js (deferred) has run and will turn them off when the form is sent.
+    page.wait_for_url("**/settings", wait_until="load")
     page.get_by_role("button", name="Log out", exact=True).click()
     expect(page.get_by_role("banner").get_by_role("link", name="Log in")).to_be_visible()
     assert page.evaluate(SUBSCRIPTION_IN_BROWSER_JS) is None
