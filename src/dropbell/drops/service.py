@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +27,7 @@ from dropbell.drops.presenter import present_toggled as present_toggled
 from dropbell.drops.schemas import DropCreate, DropUpdate
 from dropbell.notifications.announce import announce_drop
 from dropbell.pagination import Page
-from dropbell.posts.models import Post, PostTag
+from dropbell.posts import service as posts
 from dropbell.reminders import service as reminders
 from dropbell.search import index as search_index
 
@@ -100,16 +100,6 @@ def _announcement_text(drop: Drop) -> str:
     return lead[: 500 - len(suffix) - 1].rstrip() + suffix
 
 
-async def _set_post_tags(session: AsyncSession, post_id: int, tags: Sequence[str]) -> None:
-    """The announcement post carries ``tags`` now (and the hashtags' counts follow)."""
-    deleted = delete(PostTag).where(PostTag.post_id == post_id).returning(PostTag.tag)
-    old = set(await session.scalars(deleted))
-    new = dict.fromkeys(tags)
-    session.add_all(PostTag(post_id=post_id, tag=tag) for tag in new)
-    await search_index.count_tags(session, old - new.keys(), -1)
-    await search_index.count_tags(session, new.keys() - old, +1)
-
-
 async def _check_tag(session: AsyncSession, tag: str, drop_id: int | None = None) -> str:
     """``tag``'s skeleton, if no other drop has ``tag`` (409 ``tag_taken``) or a tag that
     looks like it (409 ``tag_confusable``: ``\u0430urellebag`` with a Cyrillic ``\u0430``)."""
@@ -154,9 +144,7 @@ async def create_drop(
     image = {"media_id": data.media_id, "image_url": data.image_url}
     await images.check_image(session, viewer.account.id, image, _url_check(settings, request_host))
     tag_skeleton = await _check_tag(session, data.tag)
-    post = Post(author_id=viewer.account.id, text="", created_at=now)
-    session.add(post)
-    await session.flush()
+    post = await posts.add_announcement(session, viewer.account.id, now)
     drop = Drop(
         brand_id=viewer.account.id,
         title=data.title,
@@ -178,9 +166,8 @@ async def create_drop(
         updated_at=now,
     )
     session.add(drop)
-    post.text = _announcement_text(drop)
     await _flush_unique_tag(session)
-    await _set_post_tags(session, post.id, [drop.tag])
+    await posts.set_announcement(session, post.id, _announcement_text(drop), [drop.tag])
     await search_index.index_drop(session, drop)
     await reminders.schedule_launch(session, settings, drop, now)
     await announce_drop(session, drop, now)  # to the brand's followers, in this commit
@@ -223,10 +210,8 @@ async def update_drop(
         setattr(drop, field, value)
     drop.updated_at = now
     if {"title", "description", "tag"} & changes.keys():
-        post = await session.get_one(Post, drop.post_id)
-        post.text = _announcement_text(drop)
         await _flush_unique_tag(session)
-        await _set_post_tags(session, post.id, [drop.tag])
+        await posts.set_announcement(session, drop.post_id, _announcement_text(drop), [drop.tag])
         await search_index.index_drop(session, drop)
     if new_launch is not None:
         drop.launch_at = new_launch

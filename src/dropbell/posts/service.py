@@ -122,6 +122,21 @@ async def create_post(
     return post
 
 
+async def add_announcement(session: AsyncSession, brand_id: int, now: datetime) -> Post:
+    """A drop's announcement post, still empty (the drop needs its id; ``set_announcement``
+    gives it its text and tag once the drop is written)."""
+    return await _add_post(session, brand_id, "", now)
+
+
+async def set_announcement(
+    session: AsyncSession, post_id: int, text: str, tags: Sequence[str]
+) -> None:
+    """A drop's announcement post says ``text`` and carries ``tags`` now."""
+    post = await session.get_one(Post, post_id)
+    post.text = text
+    await _set_tags(session, post_id, tags)
+
+
 async def delete_post(session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int) -> Post:
     """Delete the caller's own post; returns it as it was.
 
