@@ -58,7 +58,7 @@ from dropbell.live.brokers import asyncpg_dsn
 from dropbell.notifications.audience import covers
 from dropbell.notifications.models import Notification
 from dropbell.reminders.models import LIVE, SOON, Reminder
-from dropbell.tools.bench.launch import drop_postgres, load_drop, throwaway_postgres
+from dropbell.tools.bench.common import drop_postgres, load_drop, throwaway_postgres
 
 DEFAULT_SERVER = os.environ.get(
     "DROPBELL_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

@@ -40,7 +40,7 @@ from sqlalchemy import text
 
 from dropbell.accounts.security import token_digest
 from dropbell.db import make_engine
-from dropbell.tools.bench.launch import drop_postgres, load_drop, throwaway_postgres
+from dropbell.tools.bench.common import drop_postgres, load_drop, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 console = Console()

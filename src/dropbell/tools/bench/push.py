@@ -18,9 +18,6 @@ import cProfile
 import json
 import multiprocessing
 import pstats
-import resource
-import shutil
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,15 +37,18 @@ from dropbell.push import jobs
 from dropbell.push.models import DONE, SENT, PushDelivery, PushJob
 from dropbell.push.schemas import DEFAULT_ALERTS
 from dropbell.push.testservice import derive_keys, serve_in_process
-from dropbell.tools.bench.launch import _param, _series, drop_postgres, throwaway_postgres
+from dropbell.tools.bench.common import (
+    START_DELAY,
+    database_kind,
+    peak_rss_mb,
+    series,
+    sync_sequence,
+    throwaway_database,
+    time_param,
+)
 
-START_DELAY = timedelta(seconds=2)
 KEY_POOL = 1000  # distinct browser key pairs (each push is still encrypted on its own)
 SEED = "dropbell-bench"
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 async def _exec(conn: Any, sql: str, params: dict[str, Any] | None = None) -> None:
@@ -86,19 +86,19 @@ async def load(url: str, n: int, origin: str, now: datetime) -> None:
     pg = url.startswith("postgresql")
     engine = make_engine(url)
     await upgrade(engine)
-    series = _series(n, pg)
-    p = {"now": _param(now, pg), "launch": _param(now + timedelta(days=1), pg), "brand": n + 1}
+    ids = series(n, pg)
+    p = {
+        "now": time_param(now, pg),
+        "launch": time_param(now + timedelta(days=1), pg),
+        "brand": n + 1,
+    }
     async with engine.begin() as conn:
         for statement in LOAD:
-            await _exec(conn, statement.format(series=series), p)
-        await _load_subscriptions(conn, series, origin, pg, p)
+            await _exec(conn, statement.format(series=ids), p)
+        await _load_subscriptions(conn, ids, origin, pg, p)
         if pg:
             for table in ("accounts", "posts", "drops", "access_tokens", "push_subscriptions"):
-                await _exec(
-                    conn,
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
-                    f" (SELECT max(id) FROM {table}))",
-                )
+                await sync_sequence(conn, table)
     if pg:
         async with engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -237,34 +237,22 @@ async def push(
     http2: bool = True,
 ) -> None:
     process, origin = _service()
-    tmpdir: Path | None = None
-    pg_name: str | None = None
-    if database_url is None:
-        tmpdir = Path(tempfile.mkdtemp(prefix="dropbell-bench-"))
-        url = f"sqlite+aiosqlite:///{tmpdir / 'bench.db'}"
-    elif database_url.startswith("postgresql"):
-        url, pg_name = await throwaway_postgres(database_url)
-    else:
-        url = database_url
-    settings = Settings(database_url=url, push_allowed_hosts=origin.removeprefix("http://"))
-    settings.push_concurrency = concurrency or settings.push_concurrency
-    settings.push_batch_size = batch_size or settings.push_batch_size
-    settings.push_http2 = http2
     try:
-        figures = await _measure(url, subscribers, origin, settings, console, profile)
+        async with throwaway_database(database_url) as url:
+            settings = Settings(database_url=url, push_allowed_hosts=origin.removeprefix("http://"))
+            settings.push_concurrency = concurrency or settings.push_concurrency
+            settings.push_batch_size = batch_size or settings.push_batch_size
+            settings.push_http2 = http2
+            figures = await _measure(url, subscribers, origin, settings, console, profile)
     finally:
         process.kill()
-        if pg_name and database_url:
-            await drop_postgres(database_url, pg_name)
-        if tmpdir:
-            shutil.rmtree(tmpdir, ignore_errors=True)
     _report(figures, console, json_out)
 
 
 async def _measure(
     url: str, n: int, origin: str, settings: Settings, console: Console, profile: Path | None
 ) -> dict[str, Any]:
-    database = "postgresql" if url.startswith("postgresql") else "sqlite"
+    database = database_kind(url)
     console.print(f"Loading {n:,} push subscriptions into {database} …")
     await load(url, n, origin, datetime.now(UTC))
     engine = make_engine(url, **settings.pool_options)
@@ -294,7 +282,7 @@ async def _measure(
         "concurrency": settings.push_concurrency,
         "batch_size": settings.push_batch_size,
         "client": "httpx, HTTP/2 pool" if settings.push_http2 else "httpx on aiohttp's pool",
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
         "service_count": service["count"],
         "service_problems": service["problems"],
         "profile": str(profile) if profile else None,

@@ -19,12 +19,9 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -39,16 +36,16 @@ from dropbell.search import fts
 from dropbell.search.fts import INDEXES, postgres_index
 from dropbell.search.text import document, fold, query_words
 from dropbell.tools.bench import search_corpus as corpus
-from dropbell.tools.bench.launch import (
-    _at,
-    _base,
-    _load_engine,
-    _peak_rss_mb,
-    _series,
-    _sync_sequence,
-    drop_postgres,
+from dropbell.tools.bench.common import (
+    at,
+    base_param,
+    database_kind,
+    load_engine,
     pct,
-    throwaway_postgres,
+    peak_rss_mb,
+    series,
+    sync_sequence,
+    throwaway_database,
 )
 
 BRANDS = 500
@@ -71,8 +68,8 @@ def queries() -> dict[str, str]:
 def _sql(statement: str, posts: int, pg: bool) -> str:
     """Fill the corpus's ``{at:x}`` (created, x seconds into the posts' history) and
     ``{launch:x}`` (a drop launching x times 10 minutes after the load) slots."""
-    statement = re.sub(r"\{at:([^}]*)\}", lambda m: _at(f"({m[1]}) - {posts}", pg), statement)
-    return re.sub(r"\{launch:([^}]*)\}", lambda m: _at(f"({m[1]}) * 600", pg), statement)
+    statement = re.sub(r"\{at:([^}]*)\}", lambda m: at(f"({m[1]}) - {posts}", pg), statement)
+    return re.sub(r"\{launch:([^}]*)\}", lambda m: at(f"({m[1]}) * 600", pg), statement)
 
 
 async def load(url: str, posts: int, say: Console) -> float:
@@ -82,9 +79,9 @@ async def load(url: str, posts: int, say: Console) -> float:
     migrated = make_engine(url)
     await upgrade(migrated)
     await migrated.dispose()
-    engine = await _load_engine(url)
+    engine = await load_engine(url)
     drops = max(1, posts // 500)
-    steps = corpus.statements(posts, drops, BRANDS, SHOPPERS, lambda n, s: _series(n, pg, s))
+    steps = corpus.statements(posts, drops, BRANDS, SHOPPERS, lambda n, s: series(n, pg, s))
     async with engine.begin() as conn:
         if pg:  # the GIN indexes are built once, after the load (as CREATE INDEX does)
             for table in INDEXES:
@@ -92,7 +89,7 @@ async def load(url: str, posts: int, say: Console) -> float:
         await corpus.make_tables(conn)
         for statement in steps:
             t0 = time.perf_counter()
-            base = {"base": _base(datetime.now(UTC), pg)}
+            base = {"base": base_param(datetime.now(UTC), pg)}
             await conn.execute(text(_sql(statement, posts, pg)), base)
             say.print(f"  {statement[:60]}… {time.perf_counter() - t0:.1f} s")
         if pg:
@@ -100,7 +97,7 @@ async def load(url: str, posts: int, say: Console) -> float:
             for table in INDEXES:
                 await conn.execute(text(postgres_index(table)))
             for table in ("accounts", "posts", "drops"):
-                await _sync_sequence(conn, table)
+                await sync_sequence(conn, table)
     if pg:
         async with engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -228,33 +225,19 @@ async def search(
     posts: int, database_url: str | None, json_out: bool, console: Console, *, rounds: int
 ) -> dict[str, Any]:
     """The benchmark; prints the table (and with ``json_out`` a JSON last line)."""
-    tmpdir: Path | None = None
-    pg_name: str | None = None
-    if database_url is None:
-        tmpdir = Path(tempfile.mkdtemp(prefix="dropbell-bench-"))
-        url = f"sqlite+aiosqlite:///{tmpdir / 'bench.db'}"
-    elif database_url.startswith("postgresql"):
-        url, pg_name = await throwaway_postgres(database_url)
-    else:
-        url = database_url
-    database = "postgresql" if url.startswith("postgresql") else "sqlite"
-    try:
+    async with throwaway_database(database_url) as url:
+        database = database_kind(url)
         console.print(f"Loading {posts:,} posts into {database} …")
         load_seconds = await load(url, posts, console)
         await check_sample(url)
         console.print(f"Loaded in {load_seconds:.1f} s; {rounds} rounds of each query …")
         by_query = await measure(url, rounds)
-    finally:
-        if pg_name and database_url:
-            await drop_postgres(database_url, pg_name)
-        if tmpdir:
-            shutil.rmtree(tmpdir, ignore_errors=True)
     figures = {
         "posts": posts,
         "database": database,
         "rounds": rounds,
         "load_s": round(load_seconds, 1),
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
         "timeline": by_query.pop("timeline"),
         "queries": by_query,
     }
