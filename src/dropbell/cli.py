@@ -20,7 +20,8 @@ from dropbell.commands import (
     settings_for,
 )
 from dropbell.config import Settings
-from dropbell.push.cli import bench_push, push_app
+from dropbell.push.cli import push_app
+from dropbell.tools.bench.cli import bench_app
 
 if TYPE_CHECKING:
     from dropbell.background import Workers
@@ -34,6 +35,7 @@ app = typer.Typer(
 partner_app = typer.Typer(help="Approve partner brands and the shop domains they may link to.")
 app.add_typer(partner_app, name="partner")
 app.add_typer(push_app, name="push")
+app.add_typer(bench_app, name="bench")
 
 
 @app.command()
@@ -237,61 +239,6 @@ def demo(
         if not yes:
             typer.confirm("Delete them and load the demo again?", abort=True)
     asyncio.run(demo_data.load(settings, console, reset=reset))
-
-
-bench_app = typer.Typer(help="Benchmarks that print figures.")
-app.add_typer(bench_app, name="bench")
-bench_app.command("push")(bench_push)
-
-
-@bench_app.command("launch")
-def bench_launch(
-    subscribers: Annotated[
-        int, typer.Option(min=110, help="How many shoppers remind on one drop.")
-    ],
-    database_url: DatabaseUrl = None,
-    json_out: Annotated[
-        bool, typer.Option("--json", help="Last line: the figures as JSON.")
-    ] = False,
-    sample: Annotated[
-        int, typer.Option(min=1, help="Random subscribers who read their inbox over HTTP.")
-    ] = 1_000,
-    heavy: Annotated[
-        int, typer.Option(min=1, help="Heavy shoppers (1,000 reminders each) who read theirs.")
-    ] = 100,
-    baseline: Annotated[
-        bool, typer.Option(help="Also time the old design's per-subscriber write.")
-    ] = True,
-) -> None:
-    """Bulk-load a launch to N subscribers, let the real scheduler release it, read inboxes."""
-    from dropbell.tools.bench import launch as bench
-
-    asyncio.run(
-        bench.launch(
-            subscribers,
-            database_url,
-            json_out,
-            console,
-            sample=sample,
-            heavy=heavy,
-            baseline=baseline,
-        )
-    )
-
-
-@bench_app.command("search")
-def bench_search(
-    posts: Annotated[int, typer.Option(min=5_000, help="How many posts to load.")] = 1_000_000,
-    database_url: DatabaseUrl = None,
-    json_out: Annotated[
-        bool, typer.Option("--json", help="Last line: the figures as JSON.")
-    ] = False,
-    rounds: Annotated[int, typer.Option(min=1, help="Requests per query.")] = 200,
-) -> None:
-    """Bulk-load N multilingual posts, then time search queries over HTTP beside a LIKE scan."""
-    from dropbell.tools.bench import search as bench
-
-    asyncio.run(bench.search(posts, database_url, json_out, console, rounds=rounds))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """What every ``dropbell`` subcommand shares: the console, the ``--database-url`` option,
 settings, the schema check and one transaction. Its own module so that the subcommands
-living beside their domain (``dropbell.push.cli``) need not import the ``dropbell``
-command that mounts them."""
+living beside their domain or tool (``dropbell.push.cli``, ``dropbell.tools.bench.cli``)
+need not import the ``dropbell`` command that mounts them."""
 
 from __future__ import annotations
 

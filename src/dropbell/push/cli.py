@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -60,36 +59,4 @@ def rotate_key(
     console.print(
         f"New VAPID public key [bold]{rotation.public_key}[/]; "
         f"{rotation.removed_subscriptions} subscriptions removed."
-    )
-
-
-def bench_push(
-    subscribers: Annotated[int, typer.Option(min=1, help="How many push subscriptions.")],
-    database_url: DatabaseUrl = None,
-    json_out: Annotated[
-        bool, typer.Option("--json", help="Last line: the figures as JSON.")
-    ] = False,
-    concurrency: Annotated[int | None, typer.Option(help="Pushes in flight.")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Subscriptions per batch.")] = None,
-    profile: Annotated[
-        Path | None, typer.Option(help="Write a cProfile of the push run to this file.")
-    ] = None,
-    http2: Annotated[
-        bool, typer.Option(help="httpx's HTTP/2-capable pool; --no-http2: aiohttp's pool.")
-    ] = True,
-) -> None:
-    """Push one launch to N subscriptions on a local push service; compare with the raw rate."""
-    from dropbell.tools.bench import push as bench
-
-    asyncio.run(
-        bench.push(
-            subscribers,
-            database_url,
-            json_out,
-            console,
-            concurrency=concurrency,
-            batch_size=batch_size,
-            profile=profile,
-            http2=http2,
-        )
     )
