@@ -16,7 +16,7 @@ from dropbell.accounts import service as accounts
 from dropbell.accounts.codes import COUNTRIES, LANGUAGES
 from dropbell.accounts.schemas import AccountCreate, PasswordChange, ProfileUpdate
 from dropbell.types import control_problem
-from dropbell.web import locale, render, views
+from dropbell.web import locale, render
 from dropbell.web.context import Ctx, GuestCtx
 from dropbell.web.forms import Form, text_values, validate
 from dropbell.web.pages import safe_next
@@ -68,7 +68,11 @@ async def signup(_csrf: CsrfChecked, ctx: GuestCtx) -> Response:
     if account is not None:
         try:
             platform = platform_from_user_agent(request.headers.get("user-agent"))
-            token = await views.sign_up(ctx.session, ctx.clock, account, platform)
+            async with ctx.session.begin_nested():  # the account and its session, or neither
+                created = await accounts.create_account(ctx.session, ctx.clock, account)
+                token, _account = await accounts.issue_token(
+                    ctx.session, ctx.clock, created.username, account.password, platform
+                )
         except errors.AppError as exc:
             form.add_error(exc)
         else:

@@ -16,12 +16,12 @@ from dropbell.brands.schemas import AccountPage
 from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.drops import service as drops
+from dropbell.drops.rollout import ineligible_reason
 from dropbell.drops.schemas import DropOut
 from dropbell.web.context import Ctx
 from dropbell.web.pages import safe_next
 from dropbell.web.routing import PageRoute
 from dropbell.web.session import CsrfChecked
-from dropbell.web.views import why_not
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
@@ -49,7 +49,7 @@ async def brand_view(
     return BrandPage(
         brand=page,
         past=await drops.present(session, clock, settings, past, viewer),
-        reason=why_not(settings, viewer),
+        reason=ineligible_reason(settings, viewer),
         can_follow=page.is_partner and not own,
     )
 

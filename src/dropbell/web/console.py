@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dropbell import errors
-from dropbell.drops import export
+from dropbell.drops import access, export
+from dropbell.drops import service as drops
 from dropbell.drops.schemas import DropCreate, DropUpdate
 from dropbell.i18n import N_, _
 from dropbell.types import IdPath
-from dropbell.web import dashboard, views
+from dropbell.web import dashboard
 from dropbell.web.context import Ctx, PageContext
 from dropbell.web.forms import DROP_FIELDS, Form, drop_data, text_values, validate
 from dropbell.web.render import input_time
@@ -62,7 +63,7 @@ async def index(ctx: Ctx, notice: Annotated[str | None, Query()] = None) -> HTML
 
 @router.get("/drops/new", response_class=HTMLResponse)
 async def new_drop(ctx: Ctx) -> HTMLResponse:
-    views.require_partner(ctx.need())
+    access.require_partner(ctx.need())  # the API's own check: a removed partner is refused
     return await _form_page(ctx, Form(values={"currency": "USD"}))
 
 
@@ -75,20 +76,21 @@ async def create_drop(_csrf: CsrfChecked, ctx: Ctx) -> Response:
     data = validate(DropCreate, drop_data(form.values, me.account.timezone, form), form)
     if data is not None and form.ok:
         try:
-            drop_id = await views.create_drop(
-                ctx.session,
-                ctx.clock,
-                ctx.settings,
-                me,
-                data,
-                request_host=ctx.request.url.hostname,
-            )
+            async with ctx.session.begin_nested():  # on an error nothing of it stays
+                created = await drops.create_drop(
+                    ctx.session,
+                    ctx.clock,
+                    ctx.settings,
+                    me,
+                    data,
+                    request_host=ctx.request.url.hostname,
+                )
         except errors.AppError as exc:
             if exc.status in (401, 403):
                 raise
             form.add_error(exc)
         else:
-            return RedirectResponse(f"/console/drops/{drop_id}?notice=created", status_code=303)
+            return RedirectResponse(f"/console/drops/{created.id}?notice=created", status_code=303)
     return await _form_page(ctx, form, status_code=422)
 
 
@@ -110,7 +112,8 @@ async def drop_stats_csv(drop_id: IdPath, ctx: Ctx) -> Response:
 @router.get("/drops/{drop_id}/edit", response_class=HTMLResponse)
 async def edit_drop(drop_id: IdPath, ctx: Ctx) -> HTMLResponse:
     me = ctx.need()
-    drop = await views.owned_drop(ctx.session, ctx.clock, ctx.settings, me, drop_id)
+    owned = await access.access_drop(ctx.session, me, drop_id)
+    drop = await drops.present_one(ctx.session, ctx.clock, ctx.settings, owned, me)
     tz = me.account.timezone
     values = {
         "title": drop.title,
@@ -139,15 +142,16 @@ async def update_drop(drop_id: IdPath, _csrf: CsrfChecked, ctx: Ctx) -> Response
     data = validate(DropUpdate, body, form)
     if data is not None and form.ok:
         try:
-            await views.update_drop(
-                ctx.session,
-                ctx.clock,
-                ctx.settings,
-                me,
-                drop_id,
-                data,
-                request_host=ctx.request.url.hostname,
-            )
+            async with ctx.session.begin_nested():  # on an error nothing changes
+                await drops.update_drop(
+                    ctx.session,
+                    ctx.clock,
+                    ctx.settings,
+                    me,
+                    drop_id,
+                    data,
+                    request_host=ctx.request.url.hostname,
+                )
         except errors.AppError as exc:
             if exc.status in (401, 403, 404):
                 raise
@@ -155,11 +159,12 @@ async def update_drop(drop_id: IdPath, _csrf: CsrfChecked, ctx: Ctx) -> Response
         else:
             notice = "rescheduled" if "launch_at" in body else "saved"
             return RedirectResponse(f"/console/drops/{drop_id}?notice={notice}", status_code=303)
-    drop = await views.owned_drop(ctx.session, ctx.clock, ctx.settings, me, drop_id)
+    owned = await access.access_drop(ctx.session, me, drop_id)
+    drop = await drops.present_one(ctx.session, ctx.clock, ctx.settings, owned, me)
     return await _form_page(ctx, form, drop=drop, status_code=422)
 
 
 @router.post("/drops/{drop_id}/cancel")
 async def cancel_drop(drop_id: IdPath, _csrf: CsrfChecked, ctx: Ctx) -> RedirectResponse:
-    await views.cancel_drop(ctx.session, ctx.clock, ctx.need(), drop_id)
+    await drops.cancel_drop(ctx.session, ctx.clock, ctx.need(), drop_id)
     return RedirectResponse(f"/console/drops/{drop_id}?notice=cancelled", status_code=303)

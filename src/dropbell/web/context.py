@@ -1,7 +1,8 @@
 """What every page handler starts from: who is asking, the session, the clock and the
 settings, in one dependency, and rendering with them.
 
-A handler takes ``ctx: Ctx``, calls one function of ``views`` and answers with
+A handler takes ``ctx: Ctx``, calls a service (or, for what a page shows, one function of
+``views``) and answers with
 ``await ctx.page(...)`` (a full page, with the unread badge in the layout) or
 ``ctx.render(...)`` (a fragment, or a page shown without the badge).
 """
@@ -21,7 +22,7 @@ from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.deps import AppClock, AppSettings
-from dropbell.web import views
+from dropbell.notifications import service as notifications
 from dropbell.web.render import render, request_locale
 from dropbell.web.routing import LoginRequired
 
@@ -70,7 +71,8 @@ class PageContext:
         headers: dict[str, str] | None = None,
     ) -> HTMLResponse:
         """A full page, with the viewer's unread notifications counted in its badge."""
-        unread = await views.unread(self.session, self.viewer)
+        viewer = self.viewer
+        unread = await notifications.unread_count(self.session, viewer.account.id) if viewer else 0
         return self.render(name, context, status_code=status_code, headers=headers, unread=unread)
 
 

@@ -15,6 +15,7 @@ from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.drops import service as drops
+from dropbell.drops.rollout import ineligible_reason
 from dropbell.drops.schemas import DropOut
 from dropbell.drops.upcoming import upcoming
 from dropbell.i18n import _
@@ -23,7 +24,7 @@ from dropbell.search.schemas import MAX_QUERY_LENGTH, SearchOut
 from dropbell.types import MAX_ID
 from dropbell.web.context import Ctx
 from dropbell.web.routing import PageRoute
-from dropbell.web.views import PAGE_SIZE, why_not
+from dropbell.web.views import PAGE_SIZE
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 SEARCH_LIMIT = 10
@@ -55,7 +56,7 @@ async def upcoming_view(
     rows, more = await upcoming(session, clock, PAGE_SIZE, after)
     return Upcoming(
         drops=await drops.present(session, clock, settings, rows, viewer),
-        reason=why_not(settings, viewer),
+        reason=ineligible_reason(settings, viewer),
         next_after=rows[-1].id if more and rows else None,
     )
 
@@ -64,7 +65,7 @@ async def results_view(
     session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer | None, q: str
 ) -> Results:
     """What ``q`` finds; nothing asked yet (no ``q``) is an empty page, not an error."""
-    results = Results(q=q, reason=why_not(settings, viewer))
+    results = Results(q=q, reason=ineligible_reason(settings, viewer))
     if not q.strip():
         return results
     try:

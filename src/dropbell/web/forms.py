@@ -11,9 +11,10 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from dropbell import errors
+from dropbell.config import Settings
 from dropbell.errors import AppError
 from dropbell.i18n import N_, _
-from dropbell.web.render import zone
+from dropbell.web.render import lead_text, zone
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -316,3 +317,37 @@ def drop_data(
     if data.get("currency") is None and data.get("price") is not None:
         data["currency"] = "USD"
     return data
+
+
+MAX_LEADS = 10  # as many as the API's RemindBody takes
+
+
+def chosen_leads(
+    settings: Settings, picker: str | None, offsets: list[str] | None
+) -> list[int] | None:
+    """The leads a Remind me form chose: None (the default lead) from a plain toggle, else
+    the ticked ones (none ticked: the launch notice only). A lead off the operator's menu is
+    a 422 that says what may be chosen; nothing changes."""
+    if picker is None and not offsets:
+        return None
+    if len(offsets or []) > MAX_LEADS:
+        raise errors.InvalidOffset(_("Choose at most %(num)d reminder times.") % {"num": MAX_LEADS})
+    allowed = settings.allowed_offsets
+    chosen: list[int] = []
+    for raw in offsets or []:
+        lead = int(raw) if raw.strip().isdigit() else None
+        if lead not in allowed:
+            menu = sorted(allowed, reverse=True)
+            names = [lead_text(o) for o in menu]
+            listed = names[0]
+            if len(names) > 1:
+                listed = _("%(some)s or %(last)s") % {
+                    "some": ", ".join(names[:-1]),
+                    "last": names[-1],
+                }
+            raise errors.InvalidOffset(
+                _("That is not a reminder time you can choose: pick %(leads)s before the launch.")
+                % {"leads": listed}
+            )
+        chosen.append(lead)
+    return chosen

@@ -9,13 +9,21 @@ from fastapi import APIRouter, Form, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dropbell import counting, errors, i18n, ratelimit
+from dropbell.accounts import service as accounts
+from dropbell.drops import service as drops
+from dropbell.drops.rollout import ineligible_reason
+from dropbell.notifications import service as notifications
+from dropbell.notifications.models import Notification
+from dropbell.posts import presenter as post_presenter
+from dropbell.posts import service as posts
 from dropbell.posts.schemas import PostCreate, PostOut
 from dropbell.posts.service import PostAction
+from dropbell.reminders import service as reminders
 from dropbell.types import MAX_ID, IdPath
 from dropbell.web import views
 from dropbell.web.context import Ctx, PageContext
 from dropbell.web.forms import Form as FormState
-from dropbell.web.forms import validate
+from dropbell.web.forms import chosen_leads, validate
 from dropbell.web.routing import PageRoute, wants_fragment
 from dropbell.web.session import CsrfChecked
 
@@ -89,9 +97,15 @@ async def remind(
     only; without it, the default lead). Answers with the new card (fetch) or a redirect."""
     me = ctx.need()
     on = action == "remind"
-    chosen = views.chosen_leads(ctx.settings, leads, offsets) if on else None
+    chosen = chosen_leads(ctx.settings, leads, offsets) if on else None
     await ratelimit.check_account(ctx.request, "remind", me.account.id)  # the API's count
-    drop = await views.set_reminder(ctx.session, ctx.clock, ctx.settings, me, drop_id, on, chosen)
+    # The API's statements, on the page's session's connection (docs/architecture.md).
+    conn, caller = await ctx.session.connection(), me.caller
+    if on:
+        toggled = await reminders.remind(conn, ctx.clock, ctx.settings, caller, drop_id, chosen)
+    else:
+        toggled = await reminders.unremind(conn, ctx.clock, caller, drop_id)
+    drop = drops.present_toggled(ctx.clock, ctx.settings, caller, toggled)
     if not wants_fragment(ctx.request):
         return RedirectResponse(safe_next(next, f"/drops/{drop_id}"), status_code=303)
     return ctx.render(
@@ -126,14 +140,24 @@ async def notification_row(notification_id: IdPath, ctx: Ctx) -> HTMLResponse:
 async def open_notification(
     notification_id: IdPath, _csrf: CsrfChecked, ctx: Ctx
 ) -> RedirectResponse:
-    """Opening a notification marks it read and opens its drop."""
-    target = await views.open_notification(ctx.session, ctx.clock, ctx.need(), notification_id)
-    return RedirectResponse(target, status_code=303)
+    """Opening a notification marks it read (counted as opened in the brand's funnel) and
+    opens its drop."""
+    item = await notifications.mark_read(ctx.session, ctx.clock, ctx.need(), notification_id)
+    return RedirectResponse(_about(item.row), status_code=303)
+
+
+def _about(notification: Notification) -> str:
+    """The page a notification is about."""
+    if notification.drop_id is not None:
+        return f"/drops/{notification.drop_id}?via=notification"
+    if notification.post_id is not None:
+        return f"/posts/{notification.post_id}"
+    return "/notifications"
 
 
 @router.post("/notifications/read_all")
 async def read_all(_csrf: CsrfChecked, ctx: Ctx) -> RedirectResponse:
-    await views.read_all(ctx.session, ctx.clock, ctx.need())
+    await notifications.mark_all_read(ctx.session, ctx.clock, ctx.need())
     return RedirectResponse("/notifications", status_code=303)
 
 
@@ -166,7 +190,7 @@ async def compose(
             form.add_error(exc)
             status_code, headers = exc.status, exc.headers
         else:
-            await views.create_post(ctx.session, ctx.clock, me, data)
+            await posts.create_post(ctx.session, ctx.clock, me, data)
             return RedirectResponse(safe_next(next, "/"), status_code=303)
     return await ctx.page("compose.html", {"form": form}, status_code=status_code, headers=headers)
 
@@ -178,8 +202,9 @@ async def post_page(
     shared: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
     """One post: what a shared link opens."""
-    post = await views.post_view(ctx.session, ctx.clock, ctx.settings, ctx.viewer, post_id)
-    reason = views.why_not(ctx.settings, ctx.viewer)
+    found = await posts.get_post(ctx.session, post_id)
+    post = await post_presenter.present_one(ctx.session, ctx.clock, ctx.settings, found, ctx.viewer)
+    reason = ineligible_reason(ctx.settings, ctx.viewer)
     return await ctx.page(
         "post.html", {"p": post, "shared": shared, "reason": reason, "source": "post"}
     )
@@ -195,7 +220,11 @@ async def share(
     """Count a share. The script copies the link and gets the new action bar; without the
     script the post's own page opens, with its link to copy."""
     who = counting.viewer_key(ctx.request, ctx.viewer)
-    post = await views.share_post(ctx.session, ctx.clock, ctx.settings, ctx.viewer, post_id, who)
+    await posts.share(ctx.session, ctx.clock, ctx.settings, ctx.viewer, post_id, who)
+    original = await posts.get_original(ctx.session, post_id)  # its counters as _bump left them
+    post = await post_presenter.present_one(
+        ctx.session, ctx.clock, ctx.settings, original, ctx.viewer
+    )
     if not wants_fragment(ctx.request):
         return RedirectResponse(f"/posts/{post.id}?shared=1", status_code=303)
     return _actions(ctx, post, next)
@@ -212,7 +241,9 @@ async def post_toggle(
     """Like, repost, bookmark and their undoing. Answers with the post's new action bar
     (fetch) or a redirect back."""
     me = ctx.need()
-    post = await views.post_action(ctx.session, ctx.clock, ctx.settings, me, post_id, action)
+    # A repost's id acts on the original, and the original is what comes back.
+    toggled = await posts.toggle(ctx.session, ctx.clock, me, post_id, action)
+    post = await post_presenter.present_one(ctx.session, ctx.clock, ctx.settings, toggled, me)
     if not wants_fragment(ctx.request):
         return RedirectResponse(safe_next(next, f"/posts/{post.id}"), status_code=303)
     return _actions(ctx, post, next)
@@ -257,7 +288,7 @@ async def switch_language(
     chosen = i18n.supported(language) or i18n.DEFAULT
     response = RedirectResponse(safe_next(next), status_code=303)
     if ctx.viewer is not None:
-        await views.set_language(ctx.session, ctx.viewer, chosen)
+        await accounts.set_language(ctx.session, ctx.viewer, chosen)
         response.delete_cookie(i18n.COOKIE, path="/")  # the account's choice is the one
     else:
         response.set_cookie(

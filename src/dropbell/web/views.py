@@ -1,4 +1,7 @@
-"""What each page shows, gathered from the domain services (page-only logic lives here)."""
+"""What each web page shows, gathered from the domain services: the dataclasses its
+template reads, and the page-only rules (the home feed leaves out called-off drops, a
+drop's pages do not repeat its announcement). Actions are not here: a handler calls the
+service itself."""
 
 from __future__ import annotations
 
@@ -6,26 +9,20 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dropbell import errors
-from dropbell.accounts import service as accounts
-from dropbell.accounts.schemas import AccountCreate
 from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.drops import access, analytics
 from dropbell.drops import service as drops
 from dropbell.drops.rollout import ineligible_reason
-from dropbell.drops.schemas import DropCreate, DropOut, DropUpdate
-from dropbell.i18n import _
+from dropbell.drops.schemas import DropOut
 from dropbell.notifications import service as notifications
 from dropbell.notifications.schemas import NotificationOut
 from dropbell.pagination import Page
 from dropbell.posts import feeds
 from dropbell.posts import presenter as post_presenter
-from dropbell.posts import service as posts
-from dropbell.posts.schemas import PostCreate, PostOut
+from dropbell.posts.schemas import PostOut
 from dropbell.reminders import service as reminders
-from dropbell.web.render import lead_text
 
 PAGE_SIZE = 20
 
@@ -63,13 +60,12 @@ class Inbox:
     next_max_id: int | None
 
 
-def why_not(settings: Settings, viewer: Viewer | None) -> str | None:
-    """The short line shown instead of Remind me to shoppers outside the rollout."""
-    return ineligible_reason(settings, viewer)
+@dataclass
+class MyReminder:
+    """One of My reminders: the drop as the viewer sees it, and the leads chosen for it."""
 
-
-async def unread(session: AsyncSession, viewer: Viewer | None) -> int:
-    return await notifications.unread_count(session, viewer.account.id) if viewer else 0
+    drop: DropOut
+    offsets: list[int]
 
 
 async def timeline(
@@ -84,7 +80,7 @@ async def timeline(
     shown = await post_presenter.present(session, clock, settings, rows, viewer)
     return Timeline(
         posts=[p for p in shown if not _cancelled_drop(p)],
-        reason=why_not(settings, viewer),
+        reason=ineligible_reason(settings, viewer),
         next_max_id=rows[-1].id if more and rows else None,
     )
 
@@ -117,7 +113,7 @@ async def tag_view(
         tag=found.tag,
         drop=found.drop,
         posts=_without_announcement(found.posts, found.drop),
-        reason=why_not(settings, viewer),
+        reason=ineligible_reason(settings, viewer),
         next_max_id=found.posts[-1].id if more and found.posts else None,
     )
 
@@ -137,48 +133,9 @@ async def bookmarks(
     )
     return Timeline(
         posts=shown,
-        reason=why_not(settings, viewer),
+        reason=ineligible_reason(settings, viewer),
         next_max_id=rows[-1][0] if more and rows else None,
     )
-
-
-async def post_view(
-    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer | None, post_id: int
-) -> PostOut:
-    post = await posts.get_post(session, post_id)
-    return await post_presenter.present_one(session, clock, settings, post, viewer)
-
-
-async def create_post(session: AsyncSession, clock: Clock, viewer: Viewer, data: PostCreate) -> int:
-    return (await posts.create_post(session, clock, viewer, data)).id
-
-
-async def post_action(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    viewer: Viewer,
-    post_id: int,
-    action: posts.PostAction,
-) -> PostOut:
-    """A toggle on a post (a repost's id acts on the original); the original as now seen."""
-    post = await posts.toggle(session, clock, viewer, post_id, action)
-    return await post_presenter.present_one(session, clock, settings, post, viewer)
-
-
-async def share_post(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    viewer: Viewer | None,
-    post_id: int,
-    viewer_key: str,
-) -> PostOut:
-    """Count a share (once per viewer and hour); the original post as now seen (its ``url``
-    is what was shared)."""
-    await posts.share(session, clock, settings, viewer, post_id, viewer_key)
-    original = await posts.get_original(session, post_id)  # its counters as _bump left them
-    return await post_presenter.present_one(session, clock, settings, original, viewer)
 
 
 async def drop_page(
@@ -191,7 +148,7 @@ async def drop_page(
 ) -> DropPage:
     drop = await access.get_drop(session, drop_id)
     shown = await drops.present_one(session, clock, settings, drop, viewer)
-    return DropPage(drop=shown, reason=why_not(settings, viewer), via=via)
+    return DropPage(drop=shown, reason=ineligible_reason(settings, viewer), via=via)
 
 
 async def drop_page_with_posts(
@@ -214,68 +171,6 @@ async def drop_page_with_posts(
     page.posts = _without_announcement(shown, page.drop)
     page.more_posts = more
     return page
-
-
-async def set_reminder(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    viewer: Viewer,
-    drop_id: int,
-    on: bool,
-    offsets: list[int] | None = None,
-) -> DropOut:
-    """Remind me (``on``, with these leads; None: the default) or take it back; the drop as
-    the viewer now sees it. The same statements as the API's, inside the page's
-    transaction."""
-    conn, caller = await session.connection(), viewer.caller
-    if on:
-        toggled = await reminders.remind(conn, clock, settings, caller, drop_id, offsets)
-    else:
-        toggled = await reminders.unremind(conn, clock, caller, drop_id)
-    return drops.present_toggled(clock, settings, caller, toggled)
-
-
-MAX_LEADS = 10  # as many as the API's RemindBody takes
-
-
-def chosen_leads(
-    settings: Settings, picker: str | None, offsets: list[str] | None
-) -> list[int] | None:
-    """The leads a Remind me form chose: None (the default lead) from a plain toggle, else
-    the ticked ones (none ticked: the launch notice only). A lead off the operator's menu is
-    a 422 that says what may be chosen; nothing changes."""
-    if picker is None and not offsets:
-        return None
-    if len(offsets or []) > MAX_LEADS:
-        raise errors.InvalidOffset(_("Choose at most %(num)d reminder times.") % {"num": MAX_LEADS})
-    allowed = settings.allowed_offsets
-    chosen: list[int] = []
-    for raw in offsets or []:
-        lead = int(raw) if raw.strip().isdigit() else None
-        if lead not in allowed:
-            menu = sorted(allowed, reverse=True)
-            names = [lead_text(o) for o in menu]
-            listed = names[0]
-            if len(names) > 1:
-                listed = _("%(some)s or %(last)s") % {
-                    "some": ", ".join(names[:-1]),
-                    "last": names[-1],
-                }
-            raise errors.InvalidOffset(
-                _("That is not a reminder time you can choose: pick %(leads)s before the launch.")
-                % {"leads": listed}
-            )
-        chosen.append(lead)
-    return chosen
-
-
-@dataclass
-class MyReminder:
-    """One of My reminders: the drop as the viewer sees it, and the leads chosen for it."""
-
-    drop: DropOut
-    offsets: list[int]
 
 
 async def my_reminders(
@@ -303,90 +198,11 @@ async def inbox(
 async def one_notification(
     session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, notification_id: int
 ) -> NotificationOut:
+    """One row of the inbox, for the live list: the notification the viewer may see (404
+    otherwise), read or not as the inbox shows it."""
     row = await notifications.get_visible(session, viewer.account.id, notification_id)
     read = row.read_at is not None or await notifications.is_notice_read(
         session, viewer.account.id, row
     )
     item = notifications.InboxItem(row, read)
     return (await notifications.present(session, clock, settings, [item], viewer))[0]
-
-
-async def open_notification(
-    session: AsyncSession, clock: Clock, viewer: Viewer, notification_id: int
-) -> str:
-    """Mark it read (counted as opened in the brand's funnel); the page it is about."""
-    notification = (await notifications.mark_read(session, clock, viewer, notification_id)).row
-    if notification.drop_id is not None:
-        return f"/drops/{notification.drop_id}?via=notification"
-    if notification.post_id is not None:
-        return f"/posts/{notification.post_id}"
-    return "/notifications"
-
-
-# The brand console's gate is the API's own check: a removed partner is refused in both.
-require_partner = access.require_partner
-
-
-async def owned_drop(
-    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, drop_id: int
-) -> DropOut:
-    drop = await access.access_drop(session, viewer, drop_id)
-    return await drops.present_one(session, clock, settings, drop, viewer)
-
-
-async def create_drop(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    viewer: Viewer,
-    data: DropCreate,
-    *,
-    request_host: str | None = None,
-) -> int:
-    """Announce a drop. On an error nothing of it stays (the form is shown again)."""
-    async with session.begin_nested():
-        drop = await drops.create_drop(
-            session, clock, settings, viewer, data, request_host=request_host
-        )
-        return drop.id
-
-
-async def update_drop(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    viewer: Viewer,
-    drop_id: int,
-    data: DropUpdate,
-    *,
-    request_host: str | None = None,
-) -> int:
-    """Edit or reschedule. On an error nothing changes (the form is shown again)."""
-    async with session.begin_nested():
-        drop = await drops.update_drop(
-            session, clock, settings, viewer, drop_id, data, request_host=request_host
-        )
-        return drop.id
-
-
-async def cancel_drop(session: AsyncSession, clock: Clock, viewer: Viewer, drop_id: int) -> int:
-    return (await drops.cancel_drop(session, clock, viewer, drop_id)).id
-
-
-async def sign_up(session: AsyncSession, clock: Clock, data: AccountCreate, platform: str) -> str:
-    """Create the account and log it in: the new session's token."""
-    async with session.begin_nested():
-        account = await accounts.create_account(session, clock, data)
-        token, _ = await accounts.issue_token(
-            session, clock, account.username, data.password, platform
-        )
-    return token
-
-
-async def set_language(session: AsyncSession, viewer: Viewer, language: str) -> None:
-    """The switcher's choice, for a logged-in shopper: the account's language."""
-    await accounts.set_language(session, viewer, language)
-
-
-async def read_all(session: AsyncSession, clock: Clock, viewer: Viewer) -> int:
-    return await notifications.mark_all_read(session, clock, viewer)
