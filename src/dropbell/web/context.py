@@ -2,7 +2,7 @@
 settings, in one dependency, and rendering with them.
 
 A handler takes ``ctx: Ctx``, calls a service (or, for what a page shows, one function of
-``views``) and answers with
+``pagedata``) and answers with
 ``await ctx.page(...)`` (a full page, with the unread badge in the layout) or
 ``ctx.render(...)`` (a fragment, or a page shown without the badge).
 """
@@ -79,7 +79,7 @@ class PageContext:
 async def page_context(
     request: Request, viewer: WebViewer, session: Session, clock: AppClock, settings: AppSettings
 ) -> PageContext:
-    # The texts the handler and views make (a form's error, a funnel's labels) speak the
+    # The texts the handler and pagedata make (a form's error, a funnel's labels) speak the
     # page's language too; render() picks the same one.
     i18n.set_for_request(request_locale(request, viewer))
     return PageContext(request, session, clock, settings, viewer)

@@ -23,8 +23,8 @@ from dropbell.search import service as search
 from dropbell.search.schemas import MAX_QUERY_LENGTH, SearchOut
 from dropbell.types import MAX_ID
 from dropbell.web.context import Ctx
+from dropbell.web.pagedata import PAGE_SIZE
 from dropbell.web.routing import PageRoute
-from dropbell.web.views import PAGE_SIZE
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 SEARCH_LIMIT = 10

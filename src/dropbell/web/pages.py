@@ -20,7 +20,7 @@ from dropbell.posts.schemas import PostCreate, PostOut
 from dropbell.posts.service import PostAction
 from dropbell.reminders import service as reminders
 from dropbell.types import MAX_ID, IdPath
-from dropbell.web import views
+from dropbell.web import pagedata
 from dropbell.web.context import Ctx, PageContext
 from dropbell.web.forms import Form as FormState
 from dropbell.web.forms import chosen_leads, validate
@@ -44,7 +44,7 @@ def safe_next(value: str | None, default: str = "/") -> str:
 async def home(
     ctx: Ctx, max_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
 ) -> HTMLResponse:
-    page = await views.timeline(ctx.session, ctx.clock, ctx.settings, ctx.viewer, max_id)
+    page = await pagedata.timeline(ctx.session, ctx.clock, ctx.settings, ctx.viewer, max_id)
     return await ctx.page("home.html", {"page": page, "form": FormState(), "source": "post"})
 
 
@@ -59,7 +59,7 @@ async def drop_page(
     shopper came from: the visit is counted there (once per visitor and source), and so is
     the Shop on website button's click."""
     who = counting.viewer_key(ctx.request, ctx.viewer)
-    page = await views.drop_page_with_posts(
+    page = await pagedata.drop_page_with_posts(
         ctx.session, ctx.clock, ctx.settings, ctx.viewer, drop_id, source or via, who
     )
     return await ctx.page("drop.html", {"page": page})
@@ -73,7 +73,9 @@ async def drop_card(
     source: Annotated[Source, Query()] = "post",
 ) -> HTMLResponse:
     """The drop card alone, for the live updates (countdown over, a notification came)."""
-    page = await views.drop_page(ctx.session, ctx.clock, ctx.settings, ctx.viewer, drop_id, source)
+    page = await pagedata.drop_page(
+        ctx.session, ctx.clock, ctx.settings, ctx.viewer, drop_id, source
+    )
     return ctx.render(
         "_drop_card.html",
         {"drop": page.drop, "reason": page.reason, "variant": variant, "source": source},
@@ -116,7 +118,7 @@ async def remind(
 @router.get("/reminders", response_class=HTMLResponse)
 async def reminders_page(ctx: Ctx) -> HTMLResponse:
     """My reminders: the caller's reminders on drops still to come, soonest launch first."""
-    items = await views.my_reminders(ctx.session, ctx.clock, ctx.settings, ctx.need())
+    items = await pagedata.my_reminders(ctx.session, ctx.clock, ctx.settings, ctx.need())
     return await ctx.page("reminders.html", {"items": items})
 
 
@@ -124,7 +126,7 @@ async def reminders_page(ctx: Ctx) -> HTMLResponse:
 async def notifications_page(
     ctx: Ctx, max_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
 ) -> HTMLResponse:
-    inbox = await views.inbox(ctx.session, ctx.clock, ctx.settings, ctx.need(), max_id)
+    inbox = await pagedata.inbox(ctx.session, ctx.clock, ctx.settings, ctx.need(), max_id)
     return await ctx.page("notifications.html", {"inbox": inbox})
 
 
@@ -132,7 +134,9 @@ async def notifications_page(
 async def notification_row(notification_id: IdPath, ctx: Ctx) -> HTMLResponse:
     """One notification, for the live list."""
     me = ctx.need()
-    item = await views.one_notification(ctx.session, ctx.clock, ctx.settings, me, notification_id)
+    item = await pagedata.one_notification(
+        ctx.session, ctx.clock, ctx.settings, me, notification_id
+    )
     return ctx.render("_notification.html", {"n": item})
 
 
@@ -258,7 +262,7 @@ async def tag_page(
     tag: str, ctx: Ctx, max_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
 ) -> HTMLResponse:
     """The drop that owns the tag (with Remind me) and the posts that carry it."""
-    page = await views.tag_view(ctx.session, ctx.clock, ctx.settings, ctx.viewer, tag, max_id)
+    page = await pagedata.tag_view(ctx.session, ctx.clock, ctx.settings, ctx.viewer, tag, max_id)
     return await ctx.page("tag.html", {"page": page, "source": "tag"})
 
 
@@ -266,7 +270,7 @@ async def tag_page(
 async def bookmarks_page(
     ctx: Ctx, max_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
 ) -> HTMLResponse:
-    page = await views.bookmarks(ctx.session, ctx.clock, ctx.settings, ctx.need(), max_id)
+    page = await pagedata.bookmarks(ctx.session, ctx.clock, ctx.settings, ctx.need(), max_id)
     return await ctx.page("bookmarks.html", {"page": page, "source": "post"})
 
 
