@@ -38,7 +38,7 @@ WARM = [
     "_pytest.config",
     "dropbell.cli",
     "dropbell.app",
-    "dropbell.tools.demo",
+    "dropbell.tools.demo.loader",
     "dropbell.migrate",
     "dropbell.models",
     "dropbell.tools.testhooks",

@@ -10,7 +10,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from dropbell.cli import app
-from dropbell.tools import demo
+from dropbell.tools.demo import data as demo
 
 pytestmark = pytest.mark.anyio
 

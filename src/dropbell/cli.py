@@ -215,12 +215,13 @@ def demo(
     A database that has accounts is left as it is (restarting ./scripts/start keeps what
     people did); --reset starts the demo over.
     """
-    import dropbell.tools.demo as demo_data
+    from dropbell.tools.demo import data as demo_data
+    from dropbell.tools.demo import loader as demo_loader
 
     logs.setup("warning")
     settings = settings_for(database_url)
     asyncio.run(prepare_schema(settings))
-    found = asyncio.run(demo_data.contents(settings))
+    found = asyncio.run(demo_loader.contents(settings))
     if not reset and found.accounts:
         console.print(
             f"The database already has data ({_count(found.accounts, 'account')}), so the demo "
@@ -238,7 +239,7 @@ def demo(
         )
         if not yes:
             typer.confirm("Delete them and load the demo again?", abort=True)
-    asyncio.run(demo_data.load(settings, console, reset=reset))
+    asyncio.run(demo_loader.load(settings, console, reset=reset))
 
 
 if __name__ == "__main__":

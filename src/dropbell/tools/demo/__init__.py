@@ -1,0 +1,1 @@
+"""``dropbell demo``: believable demo data (:mod:`.data`) and its loading (:mod:`.loader`)."""
