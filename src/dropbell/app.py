@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,11 +26,8 @@ from dropbell.background import make_workers, running
 from dropbell.brands.endpoints import router as brands_router
 from dropbell.clock import Clock, FakeClock, SystemClock
 from dropbell.config import Settings
-from dropbell.db import make_engine, make_sessionmaker
 from dropbell.drops.endpoints import router as drops_router
 from dropbell.drops.endpoints import shop_router
-from dropbell.live import publish
-from dropbell.live.brokers import make_broker
 from dropbell.live.hub import Hub
 from dropbell.live.routes import router as stream_router
 from dropbell.media import service as media
@@ -49,6 +46,7 @@ from dropbell.web.discover import router as discover_router
 from dropbell.web.pages import router as pages_router
 from dropbell.web.pwa import router as pwa_router
 from dropbell.web.routing import page_for_any_error
+from dropbell.wiring import Wiring, connect
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -73,24 +71,38 @@ def create_app(
     settings = settings or Settings()
     if clock is None:
         clock = FakeClock(datetime.now(UTC)) if settings.test_hooks else SystemClock()
-    engine = make_engine(
-        settings.database_url,
-        idle_in_transaction_seconds=settings.job_lease_seconds,
-        **settings.pool_options,
-    )
-    sessionmaker = make_sessionmaker(engine)
-    read_sessionmaker = make_sessionmaker(engine, reads=True)
+    wiring = connect(settings)
     # The hub only reads (what a notice looks like, who sees it, unread counts).
-    hub = Hub(read_sessionmaker, clock, settings, make_broker(settings, engine))
-    publish.attach(sessionmaker, hub.publisher)
-    publish.attach(read_sessionmaker, hub.publisher)
+    hub = Hub(wiring.read_sessionmaker, clock, settings, wiring.broker)
+    # FastAPIOffline: /docs serves Swagger UI from this package, not from a CDN.
+    app = FastAPIOffline(
+        title="dropbell",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=_lifespan(wiring, hub, clock, settings, run_scheduler=run_scheduler),
+        responses=errors.ERROR_RESPONSES,
+    )
+    _keep_state(app, settings, clock, wiring, hub)
+    errors.install_handlers(app, page=page_for_any_error)
+    _add_middleware(app, settings)
+    _include_routers(app, settings)
+    _add_operations(app)
+    return app
+
+
+def _lifespan(
+    wiring: Wiring, hub: Hub, clock: Clock, settings: Settings, *, run_scheduler: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The hub's streams while the app serves, and with ``run_scheduler`` the scheduler and
+    the push worker (``app.state.scheduler``); then the hub, the broker and the engine
+    close."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await hub.start()
         try:
             if run_scheduler:
-                workers = make_workers(sessionmaker, clock, settings, hub.publisher)
+                workers = make_workers(wiring.sessionmaker, clock, settings, wiring.publisher)
                 app.state.scheduler = workers.scheduler
                 async with running(workers, asyncio.Event()):
                     yield
@@ -98,27 +110,26 @@ def create_app(
                 yield
         finally:
             await hub.close()
-            await engine.dispose()
+            await wiring.engine.dispose()
 
-    # FastAPIOffline: /docs serves Swagger UI from this package, not from a CDN.
-    app = FastAPIOffline(
-        title="dropbell",
-        version=__version__,
-        description=DESCRIPTION,
-        lifespan=lifespan,
-        responses=errors.ERROR_RESPONSES,
-    )
+    return lifespan
+
+
+def _keep_state(app: FastAPI, settings: Settings, clock: Clock, wiring: Wiring, hub: Hub) -> None:
+    """What the dependencies and handlers find on ``app.state``."""
     app.state.settings = settings
     app.state.clock = clock
-    app.state.engine = engine
-    app.state.sessionmaker = sessionmaker
-    app.state.read_sessionmaker = read_sessionmaker  # GET and HEAD (db.session_dependency)
+    app.state.engine = wiring.engine
+    app.state.sessionmaker = wiring.sessionmaker
+    app.state.read_sessionmaker = wiring.read_sessionmaker  # GET and HEAD (db.session_dependency)
     # Remind me's turn at a pooled connection, first come first served (db.connection_dependency).
     app.state.connection_gate = asyncio.Semaphore(settings.db_pool_size)
     app.state.scheduler = None
     app.state.hub = hub
     app.state.rate_counter = make_counter(settings.redis_url)
-    errors.install_handlers(app, page=page_for_any_error)
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
     # An image upload (the API's, the console's drop form) may carry the largest image
     # and the form around it; everything else is held to DROPBELL_MAX_BODY_BYTES.
     app.add_middleware(
@@ -135,6 +146,8 @@ def create_app(
         # Nobody else's X-Forwarded-For is believed (not even loopback's).
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
 
+
+def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(accounts_router)
     app.include_router(brands_router)  # after /accounts/me: a username is 3 letters or more
     app.include_router(drops_router)
@@ -153,10 +166,14 @@ def create_app(
     app.include_router(web_console_router)
     app.include_router(pwa_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    if settings.test_hooks:
+    if settings.test_hooks:  # imported only then: a normal `dropbell serve` never loads it
         from dropbell.tools.testhooks import router as test_router
 
         app.include_router(test_router)
+
+
+def _add_operations(app: FastAPI) -> None:
+    """/healthz for load balancers, /metrics for Prometheus."""
 
     @app.get("/healthz", tags=["operations"])
     async def healthz(request: Request) -> JSONResponse:
@@ -182,5 +199,3 @@ def create_app(
         if not hmac.compare_digest(sent.encode(), expected.get_secret_value().encode()):
             raise errors.Unauthorized("GET /metrics needs the metrics token.")
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    return app

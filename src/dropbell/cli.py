@@ -83,26 +83,15 @@ async def worker_processes(settings: Settings, clock: Clock) -> AsyncIterator[Wo
     notice is published to the API processes' live streams (PostgreSQL NOTIFY)."""
     import dropbell.models  # noqa: F401  (every table, for the ORM's relationships)
     from dropbell.background import make_workers
-    from dropbell.db import make_engine, make_sessionmaker
-    from dropbell.live import publish
-    from dropbell.live.brokers import make_broker
+    from dropbell.wiring import connect
 
-    engine = make_engine(
-        settings.database_url,
-        idle_in_transaction_seconds=settings.job_lease_seconds,
-        **settings.pool_options,
-    )
-    broker = make_broker(settings, engine)
-    publisher = publish.Publisher(broker)
-    sessionmaker = make_sessionmaker(engine)
-    publish.attach(sessionmaker, publisher)
-    workers = make_workers(sessionmaker, clock, settings, publisher)
+    wiring = connect(settings)
+    workers = make_workers(wiring.sessionmaker, clock, settings, wiring.publisher)
     try:
         yield workers
     finally:
         await workers.push.aclose()
-        await broker.close()
-        await engine.dispose()
+        await wiring.close()
 
 
 @app.command()
