@@ -7,6 +7,9 @@ import-linter builds; imports inside functions count too).
   encoding, the brokers and the publisher import none of accounts, drops,
   notifications, posts, reminders, push or the web app. Only the hub, which reads
   inboxes for the streams it serves, does.
+- The service imports no tool (``dropbell.tools``: benchmarks, demo, test hooks): only
+  the ``dropbell`` command mounts them, and ``create_app`` imports the test hooks (when
+  they are on; tests/test_testhooks_import.py checks that a normal app does not).
 """
 
 from __future__ import annotations
@@ -23,6 +26,15 @@ DOMAINS = (
     "dropbell.web",
 )
 PUBLISHING = ("dropbell.live.events", "dropbell.live.brokers", "dropbell.live.publish")
+# Who outside dropbell.tools imports which of its modules.
+TOOL_USERS = {
+    "dropbell.app": {"dropbell.tools.testhooks"},
+    "dropbell.cli": {
+        "dropbell.tools.bench.cli",
+        "dropbell.tools.demo.data",
+        "dropbell.tools.demo.loader",
+    },
+}
 
 
 def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
@@ -94,3 +106,14 @@ def test_publishing_a_live_event_needs_no_domain() -> None:
         if (chain := graph.find_shortest_chain(importer=source, imported=imported))
     ]
     assert chains == []
+
+
+def test_only_the_command_and_the_test_hooks_switch_import_the_tools() -> None:
+    graph = grimp.build_graph("dropbell")
+    tools = graph.find_descendants("dropbell.tools") | {"dropbell.tools"}
+    users = {
+        module: imported
+        for module in sorted(graph.modules - tools)
+        if (imported := graph.find_modules_directly_imported_by(module) & tools)
+    }
+    assert users == TOOL_USERS
