@@ -148,9 +148,10 @@ async def load(settings: Settings, console: Console, *, reset: bool = False) -> 
         async with transaction(sessions) as session:
             if reset:
                 await _remove_previous(session)
-            people = await _add_people(session, clock)
-            created = await _add_drops(session, clock, settings, people, now)
-            await _add_reminders(session, clock, settings, people, created)
+            loading = _Loading(session, clock, settings)
+            people = await _add_people(loading)
+            created = await _add_drops(loading, people, now)
+            await _add_reminders(loading, people, created)
         # Walk the clock to now: the live drop's notices are delivered as they were due.
         scheduler = Scheduler(sessions, clock, settings, worker_id="demo")
         while clock.now() < now:
@@ -161,6 +162,15 @@ async def load(settings: Settings, console: Console, *, reset: bool = False) -> 
     finally:
         await engine.dispose()
     _show(console, now)
+
+
+@dataclass(frozen=True)
+class _Loading:
+    """What each step of the load works in: one transaction, on the demo's clock."""
+
+    session: AsyncSession
+    clock: FakeClock
+    settings: Settings
 
 
 def _signup(username: str, name: str, country: str, language: str, tz: str) -> AccountCreate:
@@ -174,8 +184,9 @@ def _signup(username: str, name: str, country: str, language: str, tz: str) -> A
     )
 
 
-async def _add_people(session: AsyncSession, clock: FakeClock) -> dict[str, Account]:
+async def _add_people(loading: _Loading) -> dict[str, Account]:
     """The brands (approved partners), the shoppers, and Maison Aurelle's followers."""
+    session, clock = loading.session, loading.clock
     people: dict[str, Account] = {}
     for brand in BRANDS:
         people[brand.username] = await accounts.create_account(
@@ -194,22 +205,17 @@ async def _add_people(session: AsyncSession, clock: FakeClock) -> dict[str, Acco
     return people
 
 
-async def _add_drops(
-    session: AsyncSession,
-    clock: FakeClock,
-    settings: Settings,
-    people: dict[str, Account],
-    now: datetime,
-) -> list[Drop]:
+async def _add_drops(loading: _Loading, people: dict[str, Account], now: datetime) -> list[Drop]:
     """Each brand announces its drops, with the demo's own pictures."""
+    session = loading.session
     domains = {b.username: b.domain for b in BRANDS}
     created = []
     for spec in DROPS:
         owner = await accounts.get_account(session, people[spec.brand].id)
         drop = await drops.create_drop(
             session,
-            clock,
-            settings,
+            loading.clock,
+            loading.settings,
             Viewer(account=owner, platform="web", token_id=0),
             DropCreate(
                 title=spec.title,
@@ -230,16 +236,13 @@ async def _add_drops(
 
 
 async def _add_reminders(
-    session: AsyncSession,
-    clock: FakeClock,
-    settings: Settings,
-    people: dict[str, Account],
-    created: list[Drop],
+    loading: _Loading, people: dict[str, Account], created: list[Drop]
 ) -> None:
     """The US shoppers who read English remind on the drops, fewer on each in turn, with
     the leads of :data:`LEADS` in turn."""
+    clock, settings = loading.clock, loading.settings
     eligible = [u for u, _, c, lang, _ in SHOPPERS if c == "US" and lang == "en"]
-    conn = await session.connection()
+    conn = await loading.session.connection()
     for i, drop in enumerate(created):
         for j, username in enumerate(eligible[: len(eligible) - i % 3]):
             viewer = Viewer(account=people[username], platform="ios", token_id=0)
