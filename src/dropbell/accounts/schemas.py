@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -9,6 +9,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from dropbell.accounts import security
 from dropbell.accounts.codes import COUNTRIES, LANGUAGES
 from dropbell.types import OneLine
+
+if TYPE_CHECKING:
+    from dropbell.accounts.models import Account
 
 Platform = Literal["ios", "android", "web"]
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{3,30}$")
@@ -154,3 +157,12 @@ class BrandOut(BaseModel):
         description="An approved partner brand (dropbell shows a verified mark beside it; "
         "no display name can look like a partner's)."
     )
+
+    @classmethod
+    def of(cls, account: Account) -> BrandOut:
+        return cls(
+            id=account.id,
+            username=account.username,
+            display_name=account.display_name,
+            is_partner=account.is_partner,
+        )

@@ -41,9 +41,7 @@ async def present(
     uploads = await media.by_ids(session, {d.media_id for d in drops if d.media_id})
     brand_ids = {d.brand_id for d in drops}
     brands = {
-        a.id: BrandOut(
-            id=a.id, username=a.username, display_name=a.display_name, is_partner=a.is_partner
-        )
+        a.id: BrandOut.of(a)
         for a in await session.scalars(select(Account).where(Account.id.in_(brand_ids)))
     }
     reminded = (

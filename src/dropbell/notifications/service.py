@@ -222,12 +222,7 @@ async def present(
     actor_ids = {n.actor_id for n in rows if n.actor_id is not None}
     actors = (
         {
-            a.id: BrandOut(
-                id=a.id,
-                username=a.username,
-                display_name=a.display_name,
-                is_partner=a.is_partner,
-            )
+            a.id: BrandOut.of(a)
             for a in await session.scalars(select(Account).where(Account.id.in_(actor_ids)))
         }
         if actor_ids

@@ -19,7 +19,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dropbell.accounts.models import Account
 from dropbell.accounts.schemas import BrandOut
 from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
@@ -79,7 +78,7 @@ async def present(
         reblog = rendered[post.reblog_of.id]
         as_repost = {
             "id": post.id,
-            "author": _author(post.author),
+            "author": BrandOut.of(post.author),
             "created_at": post.created_at,
             "reblog": reblog,
         }
@@ -103,20 +102,11 @@ class _Facts:
     bookmarked: set[int] = field(default_factory=set)
 
 
-def _author(account: Account) -> BrandOut:
-    return BrandOut(
-        id=account.id,
-        username=account.username,
-        display_name=account.display_name,
-        is_partner=account.is_partner,
-    )
-
-
 def _post_out(settings: Settings, post: Post, facts: _Facts, drop: DropOut | None) -> PostOut:
     """An original post (not a repost's row) as shown, with the page's facts about it."""
     return PostOut(
         id=post.id,
-        author=_author(post.author),
+        author=BrandOut.of(post.author),
         text=post.text,
         tags=_ordered_tags(post.text, facts.tags.get(post.id, set())),
         created_at=post.created_at,

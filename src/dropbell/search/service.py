@@ -127,8 +127,7 @@ async def _accounts(session: AsyncSession, query: Query, limit: int) -> list[Bra
     found = {a.id: a for a in rows}
     exact = [a.id for a in found.values() if a.username == query.username]
     return [
-        BrandOut(id=a.id, username=a.username, display_name=a.display_name, is_partner=True)
-        for a in (found[i] for i in _ranked(exact, matched, limit) if i in found)
+        BrandOut.of(a) for a in (found[i] for i in _ranked(exact, matched, limit) if i in found)
     ]
 
 
