@@ -47,7 +47,7 @@ async def upload(
     """Check, clean, resize and store an image for ``viewer``'s drops: 403 ``not_partner``,
     413 over the size limit, 415 not JPEG, PNG or WebP, 422 damaged or too many pixels.
     Nothing is kept of a refused file."""
-    if not viewer.account.is_partner:  # the same gate as drops.service.require_partner
+    if not viewer.account.is_partner:  # the same gate as drops.access.require_partner
         raise errors.NotPartner()
     if len(data) > settings.media_max_bytes:
         raise too_large(settings)
