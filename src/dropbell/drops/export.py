@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from fastapi.responses import Response
 
+from dropbell.drops.models import DropStatus
 from dropbell.drops.schemas import DropStats
 
 Cell = str | int | float | None
@@ -44,7 +45,7 @@ def _time(value: datetime) -> str:
 
 
 def _rows(
-    *, drop_id: int, title: str, tag: str, launch_at: datetime, status: str, stats: DropStats
+    *, drop_id: int, title: str, tag: str, launch_at: datetime, status: DropStatus, stats: DropStats
 ) -> Iterator[tuple[str, str, Cell]]:
     yield from (
         ("drop", "id", drop_id),
@@ -67,7 +68,7 @@ def _rows(
 
 
 def figures_csv(
-    *, drop_id: int, title: str, tag: str, launch_at: datetime, status: str, stats: DropStats
+    *, drop_id: int, title: str, tag: str, launch_at: datetime, status: DropStatus, stats: DropStats
 ) -> str:
     """The CSV text (CRLF line ends, RFC 4180), its byte order mark first."""
     out = io.StringIO()

@@ -1,12 +1,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dropbell.db import Base, UTCDateTime
 from dropbell.types import BigId
+
+
+class DropStatus(StrEnum):
+    """Where a drop stands: scheduled until its launch time, live from then on, cancelled
+    once its brand calls it off."""
+
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    CANCELLED = "cancelled"
 
 
 class Drop(Base):
@@ -42,15 +52,15 @@ class Drop(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    def status_at(self, now: datetime) -> str:
+    def status_at(self, now: datetime) -> DropStatus:
         return drop_status(self.launch_at, self.cancelled_at, now)
 
 
-def drop_status(launch_at: datetime, cancelled_at: datetime | None, now: datetime) -> str:
+def drop_status(launch_at: datetime, cancelled_at: datetime | None, now: datetime) -> DropStatus:
     """``cancelled``, ``live`` from ``launch_at`` on, else ``scheduled``."""
     if cancelled_at is not None:
-        return "cancelled"
-    return "live" if now >= launch_at else "scheduled"
+        return DropStatus.CANCELLED
+    return DropStatus.LIVE if now >= launch_at else DropStatus.SCHEDULED
 
 
 class ShopClick(Base):

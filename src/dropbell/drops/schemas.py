@@ -9,12 +9,12 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from dropbell.accounts.schemas import BrandOut, Country
 from dropbell.confusables import mixes_scripts
+from dropbell.drops.models import DropStatus
 from dropbell.media.schemas import ImageSize
 from dropbell.posts.tags import normalise_tag
 from dropbell.push.schemas import PushStats
 from dropbell.types import MAX_ID, MultiLine, OneLine
 
-Status = Literal["scheduled", "live", "cancelled"]
 ShopSource = Literal["notification", "push", "post", "tag", "drop"]
 
 
@@ -142,7 +142,7 @@ class DropOut(BaseModel):
     )
     countries: list[str] | None = Field(description=COUNTRIES_DOC)
     launch_at: UTCDateTimeOut
-    status: Status
+    status: DropStatus
     tag: str
     shop_url: str
     post_id: int

@@ -19,7 +19,7 @@ from dropbell.config import Settings
 from dropbell.confusables import skeleton
 from dropbell.drops import images, regions
 from dropbell.drops.access import access_drop, get_drop, require_partner
-from dropbell.drops.models import Drop, ShopClick
+from dropbell.drops.models import Drop, DropStatus, ShopClick
 from dropbell.drops.presenter import present as present
 from dropbell.drops.presenter import present_ids as present_ids
 from dropbell.drops.presenter import present_one as present_one
@@ -194,11 +194,11 @@ async def update_drop(
         if required in changes and changes[required] is None:
             raise errors.Invalid(f"{required} cannot be empty.")
     status = drop.status_at(now)
-    if status == "cancelled":
+    if status == DropStatus.CANCELLED:
         raise errors.DropCancelled("A cancelled drop cannot be edited.")
     new_launch: datetime | None = changes.pop("launch_at", None)
     if new_launch is not None and new_launch != drop.launch_at:
-        if status == "live":
+        if status == DropStatus.LIVE:
             raise errors.DropLive("A drop that has launched cannot be rescheduled.")
         check_launch_at(settings, new_launch, now)
     else:

@@ -14,6 +14,7 @@ from sqlalchemy.sql import ColumnElement, bindparam
 
 from dropbell.accounts.schemas import BrandOut
 from dropbell.brands.models import Follow
+from dropbell.drops.models import DropStatus
 from dropbell.drops.schemas import DropOut
 from dropbell.notifications import queries as notice_queries
 from dropbell.notifications.audience import covers, follow_covers
@@ -91,7 +92,7 @@ def notice_json(
     drop = base.model_copy(
         update={
             "reminded": reminded,
-            "remindable": eligible and base.status == "scheduled",
+            "remindable": eligible and base.status == DropStatus.SCHEDULED,
             "reminder_offsets": parse_offsets(offsets) if reminded else None,
         }
     )

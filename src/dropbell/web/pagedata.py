@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dropbell.accounts.service import Viewer
+from dropbell.accounts.service import Viewer, caller_of
 from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.drops import access, analytics
 from dropbell.drops import service as drops
+from dropbell.drops.models import DropStatus
 from dropbell.drops.rollout import ineligible_reason
 from dropbell.drops.schemas import DropOut
 from dropbell.notifications import service as notifications
@@ -80,7 +81,7 @@ async def timeline(
     shown = await post_presenter.present(session, clock, settings, rows, viewer)
     return Timeline(
         posts=[p for p in shown if not _cancelled_drop(p)],
-        reason=ineligible_reason(settings, viewer),
+        reason=ineligible_reason(settings, caller_of(viewer)),
         next_max_id=rows[-1].id if more and rows else None,
     )
 
@@ -89,7 +90,7 @@ def _cancelled_drop(post: PostOut) -> bool:
     """A called-off drop's announcement (or a repost of it): the home feed leaves it out,
     so it does not sit at the top; its page, tag page and the notices still show it."""
     drop = (post.reblog or post).drop
-    return drop is not None and drop.status == "cancelled"
+    return drop is not None and drop.status == DropStatus.CANCELLED
 
 
 def _without_announcement(shown: list[PostOut], drop: DropOut | None) -> list[PostOut]:
@@ -113,7 +114,7 @@ async def tag_view(
         tag=found.tag,
         drop=found.drop,
         posts=_without_announcement(found.posts, found.drop),
-        reason=ineligible_reason(settings, viewer),
+        reason=ineligible_reason(settings, caller_of(viewer)),
         next_max_id=found.posts[-1].id if more and found.posts else None,
     )
 
@@ -133,7 +134,7 @@ async def bookmarks(
     )
     return Timeline(
         posts=shown,
-        reason=ineligible_reason(settings, viewer),
+        reason=ineligible_reason(settings, caller_of(viewer)),
         next_max_id=rows[-1][0] if more and rows else None,
     )
 
@@ -148,7 +149,7 @@ async def drop_page(
 ) -> DropPage:
     drop = await access.get_drop(session, drop_id)
     shown = await drops.present_one(session, clock, settings, drop, viewer)
-    return DropPage(drop=shown, reason=ineligible_reason(settings, viewer), via=via)
+    return DropPage(drop=shown, reason=ineligible_reason(settings, caller_of(viewer)), via=via)
 
 
 async def drop_page_with_posts(
