@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from dropbell import i18n
 from dropbell.app import create_app
 from dropbell.clock import FakeClock
 from dropbell.config import Settings
@@ -193,6 +194,10 @@ async def app(settings: Settings, clock: FakeClock) -> AsyncIterator[object]:
     application = create_app(settings, clock)
     yield application
     await application.state.engine.dispose()
+    # In process (httpx's ASGI transport) the app runs in the test runner's task, so a
+    # page rendered in Arabic would leave the request's language set for the next test:
+    # English again, as a server's next request (a task of its own) starts with.
+    i18n.set_for_request(i18n.DEFAULT)
 
 
 @pytest.fixture

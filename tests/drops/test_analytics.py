@@ -16,22 +16,12 @@ from typing import Any
 import httpx
 import pytest
 
-from dropbell import i18n
 from dropbell.reminders.scheduler import Scheduler
 from tests.helpers import Api, User, remind_with
 
 pytestmark = pytest.mark.anyio
 
 HOUR = 3600
-
-
-@pytest.fixture(autouse=True)
-async def _english_afterwards() -> AsyncIterator[None]:
-    """The app runs in the test's task here (httpx's ASGI transport), so a page rendered in
-    Arabic leaves the request's language set for whatever runs next in this task: put
-    English back, as a server's next request (a task of its own) would start with."""
-    yield
-    i18n.set_for_request(i18n.DEFAULT)
 
 
 @asynccontextmanager
