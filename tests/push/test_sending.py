@@ -9,7 +9,7 @@ import pytest
 
 from dropbell.clock import FakeClock
 from dropbell.push.jobs import PushWorker
-from dropbell.push.models import DONE, EXPIRED, PENDING
+from dropbell.push.models import JobState
 from dropbell.push.testservice import Answer
 from tests.helpers import Api
 from tests.push.helpers import PushApi, launch
@@ -44,7 +44,7 @@ async def test_the_push_service_decrypts_the_right_json(
     assert got.claims["aud"] == push.service.origin
     assert got.claims["sub"] == "mailto:push@localhost"
     assert await push.ledger() == {"sent": 1}
-    assert (await push.job(notice)).state == DONE
+    assert (await push.job(notice)).state == JobState.DONE
 
     text = await api.metrics()
     assert 'dropbell_pushes_total{outcome="sent"}' in text
@@ -110,7 +110,7 @@ async def test_429_and_503_are_retried_then_delivered(
     assert len(push.service.for_token(fine.token)) == 1
     assert await push.ledger() == {"sent": 1, "pending": 1}
     job = await push.job(notice)
-    assert job.state == PENDING and job.wake_at == released + timedelta(seconds=30)
+    assert job.state == JobState.PENDING and job.wake_at == released + timedelta(seconds=30)
 
     clock.advance(29)
     assert await push_worker.run_due() == 0  # Retry-After is honoured
@@ -124,7 +124,7 @@ async def test_429_and_503_are_retried_then_delivered(
     assert [r.status for r in push.service.for_token(busy.token)] == [429, 503, 201]
     assert len(push.service.for_token(fine.token)) == 1
     assert await push.ledger() == {"sent": 2}
-    assert (await push.job(notice)).state == DONE
+    assert (await push.job(notice)).state == JobState.DONE
     stats = await _push_stats(push, drop["id"])
     assert stats.sent == 2 and stats.lateness_ms.p99 == 34_000
 
@@ -152,7 +152,7 @@ async def test_a_push_past_its_ttl_is_never_sent(
     clock.advance(timedelta(hours=1))  # the worker was down for the whole hour
     await push_worker.run_due()
     assert push.service.received == []
-    assert (await push.job(notice)).state == EXPIRED
+    assert (await push.job(notice)).state == JobState.EXPIRED
 
 
 async def test_a_retry_that_would_come_after_the_ttl_is_dropped(
@@ -167,7 +167,7 @@ async def test_a_retry_that_would_come_after_the_ttl_is_dropped(
     await push_worker.run_due()
     assert len(push.service.for_token(device.token)) == 1
     assert await push.ledger() == {"expired": 1}
-    assert (await push.job(notice)).state == DONE
+    assert (await push.job(notice)).state == JobState.DONE
 
 
 async def test_alerts_off_or_logged_out_gives_nothing(

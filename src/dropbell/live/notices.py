@@ -18,7 +18,7 @@ from dropbell.drops.models import DropStatus
 from dropbell.drops.schemas import DropOut
 from dropbell.notifications import queries as notice_queries
 from dropbell.notifications.audience import covers, follow_covers
-from dropbell.notifications.models import ANNOUNCED, Notification
+from dropbell.notifications.models import Notification, NotificationType
 from dropbell.notifications.schemas import NotificationOut
 from dropbell.reminders.models import Reminder, parse_offsets
 
@@ -47,7 +47,7 @@ class Seer:
 async def seers(session: AsyncSession, notice: Notification, ids: list[int]) -> list[Seer]:
     """Which of the accounts ``ids`` see ``notice``: through the period that covers it (a
     reminder's, or for an announcement a follow's), with their unread counts."""
-    if notice.type == ANNOUNCED:
+    if notice.type == NotificationType.DROP_ANNOUNCED:
         # Announced with the drop: a follower may have tapped Remind me since.
         reminder = and_(
             Reminder.drop_id == Notification.drop_id,
@@ -96,7 +96,7 @@ def notice_json(
             "reminder_offsets": parse_offsets(offsets) if reminded else None,
         }
     )
-    brand: BrandOut | None = base.brand if notice.type == ANNOUNCED else None
+    brand: BrandOut | None = base.brand if notice.type == NotificationType.DROP_ANNOUNCED else None
     return NotificationOut(
         id=notice.id,
         type=notice.type,

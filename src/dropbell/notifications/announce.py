@@ -15,16 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell.drops.models import Drop
 from dropbell.live import publish
-from dropbell.notifications.models import ANNOUNCED, Notification
+from dropbell.notifications.models import Notification, NotificationType
 from dropbell.push import jobs as push_jobs
 
 
 async def announce_drop(session: AsyncSession, drop: Drop, now: datetime) -> Notification:
     """Release ``drop``'s announcement now: due and delivered at ``now`` (a follow that
     begins later does not see it). Flushes; the caller commits."""
+    kind = NotificationType.DROP_ANNOUNCED
     notice = Notification(
         account_id=None,
-        type=ANNOUNCED,
+        type=kind,
         drop_id=drop.id,
         actor_id=drop.brand_id,
         due_at=now,
@@ -36,9 +37,9 @@ async def announce_drop(session: AsyncSession, drop: Drop, now: datetime) -> Not
         session,
         notification_id=notice.id,
         drop_id=drop.id,
-        kind=ANNOUNCED,
+        kind=kind,
         due_at=now,
-        expires_at=push_jobs.expires_at_for(ANNOUNCED, due_at=now, launch_at=drop.launch_at),
+        expires_at=push_jobs.expires_at_for(kind, due_at=now, launch_at=drop.launch_at),
     )
     publish.notice_released(session, notice.id, drop.id)
     return notice

@@ -34,7 +34,7 @@ from sqlalchemy import String, and_, cast, literal, or_, select
 from sqlalchemy.sql import ColumnElement, Select
 
 from dropbell.brands.models import Follow
-from dropbell.notifications.models import ANNOUNCED, Notification
+from dropbell.notifications.models import Notification, NotificationType
 from dropbell.reminders.models import SOON, Reminder
 
 
@@ -48,7 +48,7 @@ def covers(reminder: Any = Reminder, notice: Any = Notification) -> ColumnElemen
         reminder.created_at <= notice.due_at,
         or_(reminder.ended_at.is_(None), reminder.ended_at > notice.due_at),
         or_(notice.type != SOON, chose_lead),
-        notice.type != ANNOUNCED,
+        notice.type != NotificationType.DROP_ANNOUNCED,
     )
 
 
@@ -57,7 +57,7 @@ def follow_covers(follow: Any = Follow, notice: Any = Notification) -> ColumnEle
     followed brand) visible to its shopper."""
     return and_(
         follow.brand_id == notice.actor_id,
-        notice.type == ANNOUNCED,
+        notice.type == NotificationType.DROP_ANNOUNCED,
         follow.created_at <= notice.due_at,
         or_(follow.ended_at.is_(None), follow.ended_at > notice.due_at),
     )
@@ -66,7 +66,7 @@ def follow_covers(follow: Any = Follow, notice: Any = Notification) -> ColumnEle
 def audience_accounts(notice: Any) -> Select[Any]:
     """The account ids that see ``notice`` (a released notice row, or anything with its
     ``drop_id``, ``type``, ``lead_seconds``, ``actor_id`` and ``due_at``)."""
-    if notice.type == ANNOUNCED:
+    if notice.type == NotificationType.DROP_ANNOUNCED:
         return select(Follow.account_id).where(
             Follow.brand_id == notice.actor_id,
             Follow.created_at <= notice.due_at,

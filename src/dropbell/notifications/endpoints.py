@@ -7,7 +7,8 @@ from fastapi import APIRouter, Query, Request, Response
 from dropbell.accounts.deps import CurrentViewer, Session
 from dropbell.deps import AppClock, AppSettings
 from dropbell.notifications import service
-from dropbell.notifications.schemas import Count, NotificationOut, NotificationType
+from dropbell.notifications.models import NotificationType
+from dropbell.notifications.schemas import Count, NotificationOut
 from dropbell.pagination import PageParams, set_next_link
 from dropbell.types import IdPath
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -8,9 +9,29 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dropbell.db import Base, UTCDateTime
 from dropbell.types import BigId
 
-DROP_TYPES = ("drop_soon", "drop_live", "drop_rescheduled", "drop_cancelled")
-# A followed brand announced a drop: a notice found through follows, not reminders.
-ANNOUNCED = "drop_announced"
+
+# The one list of notification types: the API's ``type``, the ``notifications.type``
+# column, a push job's ``kind`` and the keys of a push subscription's ``alerts``.
+class NotificationType(StrEnum):
+    """What a notification is about."""
+
+    DROP_SOON = "drop_soon"
+    DROP_LIVE = "drop_live"
+    DROP_RESCHEDULED = "drop_rescheduled"
+    DROP_CANCELLED = "drop_cancelled"
+    # A followed brand announced a drop: a notice found through follows, not reminders.
+    DROP_ANNOUNCED = "drop_announced"
+    LIKE = "like"
+    REPOST = "repost"
+
+
+# A drop's notices that follow from its reminders (the scheduler's jobs).
+DROP_TYPES = (
+    NotificationType.DROP_SOON,
+    NotificationType.DROP_LIVE,
+    NotificationType.DROP_RESCHEDULED,
+    NotificationType.DROP_CANCELLED,
+)
 
 
 class Notification(Base):

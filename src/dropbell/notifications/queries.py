@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 
 from dropbell.brands.models import Follow
 from dropbell.notifications.audience import covers, follow_covers
-from dropbell.notifications.models import ANNOUNCED, NoticeRead, Notification
+from dropbell.notifications.models import NoticeRead, Notification, NotificationType
 from dropbell.reminders.models import Reminder
 from dropbell.types import BigId
 
@@ -64,7 +64,7 @@ def sees_notice(account_id: Any, notice: Any = Notification) -> Any:
     return or_(
         exists().where(Reminder.account_id == account_id, covers(Reminder, notice)),
         and_(
-            notice.type == ANNOUNCED,
+            notice.type == NotificationType.DROP_ANNOUNCED,
             exists().where(Follow.account_id == account_id, follow_covers(Follow, notice)),
         ),
     )

@@ -1,22 +1,11 @@
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
 from dropbell.accounts.schemas import BrandOut
 from dropbell.drops.schemas import DropOut, UTCDateTimeOut
+from dropbell.notifications.models import NotificationType
 from dropbell.posts.schemas import PostOut
-
-NotificationType = Literal[
-    "drop_soon",
-    "drop_live",
-    "drop_rescheduled",
-    "drop_cancelled",
-    "drop_announced",
-    "like",
-    "repost",
-]
 
 
 class NotificationOut(BaseModel):

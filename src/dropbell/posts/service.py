@@ -30,7 +30,7 @@ from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.live import publish
-from dropbell.notifications.models import Notification
+from dropbell.notifications.models import Notification, NotificationType
 from dropbell.posts.models import Bookmark, Like, Post, PostTag, Repost, Share
 from dropbell.posts.schemas import PostCreate, ShareOut
 from dropbell.posts.tags import parse_tags
@@ -180,7 +180,7 @@ class _RowMark:
 
     table: type[Like] | type[Bookmark]
     counter: InstrumentedAttribute[int]
-    notice: str | None  # the kind of notification a new one sends the author, if any
+    notice: NotificationType | None  # the kind of notification a new one sends the author, if any
 
     async def put(self, session: AsyncSession, clock: Clock, post_id: int, me: int) -> bool:
         """Add the row unless it is there already; True if this call added it."""
@@ -209,7 +209,7 @@ class _RepostMark:
     whether this call made a new repost."""
 
     counter: InstrumentedAttribute[int]
-    notice: str | None
+    notice: NotificationType | None
 
     async def put(self, session: AsyncSession, clock: Clock, post_id: int, me: int) -> bool:
         already = select(Repost.post_id).where(
@@ -245,9 +245,9 @@ class _RepostMark:
 
 
 _Mark = _RowMark | _RepostMark
-_LIKE = _RowMark(Like, Post.like_count, notice="like")
+_LIKE = _RowMark(Like, Post.like_count, notice=NotificationType.LIKE)
 _BOOKMARK = _RowMark(Bookmark, Post.bookmark_count, notice=None)
-_REPOST = _RepostMark(Post.repost_count, notice="repost")
+_REPOST = _RepostMark(Post.repost_count, notice=NotificationType.REPOST)
 
 
 async def _bump(

@@ -39,8 +39,9 @@ from dropbell.config import Settings
 from dropbell.db import UTCDateTime, read_sessions, transaction
 from dropbell.drops.images import push_icon
 from dropbell.drops.models import Drop
+from dropbell.notifications.models import NotificationType
 from dropbell.push import keys, ledger, payload
-from dropbell.push.models import DONE, PENDING, RUNNING, SENT, PushJob
+from dropbell.push.models import DeliveryState, JobState, PushJob
 from dropbell.push.sender import Outcome, Sender, Target
 from dropbell.workers import default_worker_id, nap
 
@@ -66,9 +67,9 @@ NEWS_TTL = timedelta(days=1)
 def expires_at_for(kind: str, *, due_at: datetime, launch_at: datetime) -> datetime:
     """A notice's TTL deadline: a lead notice is useless once the drop is live, the launch
     an hour after it, news of a change (new time, cancelled, announced) after a day."""
-    if kind == "drop_soon":
+    if kind == NotificationType.DROP_SOON:
         return launch_at
-    if kind == "drop_live":
+    if kind == NotificationType.DROP_LIVE:
         return due_at + LIVE_TTL
     return due_at + NEWS_TTL
 
@@ -92,7 +93,7 @@ async def enqueue(
             notification_id=notification_id,
             drop_id=drop_id,
             kind=kind,
-            state=PENDING,
+            state=JobState.PENDING,
             cursor=0,
             fanned_out=False,
             attempts=0,
@@ -188,10 +189,12 @@ class PushWorker:
 
     async def next_wake_at(self) -> datetime | None:
         async with transaction(self.sessionmaker) as session:
-            when = case((PushJob.state == RUNNING, PushJob.lease_until), else_=PushJob.wake_at)
+            when = case(
+                (PushJob.state == JobState.RUNNING, PushJob.lease_until), else_=PushJob.wake_at
+            )
             due: datetime | None = await session.scalar(
                 select(type_coerce(func.min(when), UTCDateTime)).where(
-                    PushJob.state.in_((PENDING, RUNNING))
+                    PushJob.state.in_((JobState.PENDING, JobState.RUNNING))
                 )
             )
         return due
@@ -203,7 +206,7 @@ class PushWorker:
             job = await session.scalar(
                 select(PushJob)
                 .where(
-                    PushJob.state.in_((PENDING, RUNNING)),
+                    PushJob.state.in_((JobState.PENDING, JobState.RUNNING)),
                     PushJob.wake_at <= now,
                     or_(
                         PushJob.lease_until.is_(None),
@@ -217,11 +220,11 @@ class PushWorker:
             )
             if job is None:
                 return None
-            if job.state == RUNNING and job.lease_owner != self.worker_id:
+            if job.state == JobState.RUNNING and job.lease_owner != self.worker_id:
                 log.warning(
                     "push job %s: lease of %s ran out; taking over", job.id, job.lease_owner
                 )
-            job.state, job.lease_owner = RUNNING, self.worker_id
+            job.state, job.lease_owner = JobState.RUNNING, self.worker_id
             job.lease_until = now + self.lease
             job.attempts += 1
             return ClaimedPush(
@@ -237,7 +240,7 @@ class PushWorker:
                 await session.execute(
                     update(PushJob)
                     .where(PushJob.id == job.id)
-                    .values(state=DONE, finished_at=self.clock.now(), lease_owner=None)
+                    .values(state=JobState.DONE, finished_at=self.clock.now(), lease_owner=None)
                 )
                 return
         sent = 0
@@ -250,7 +253,7 @@ class PushWorker:
                 outcomes += await self.sender.send_many(key, messages[locale], targets)
             if outcomes:
                 await self.record(job, outcomes)
-                sent += sum(o.state == SENT for o in outcomes)
+                sent += sum(o.state == DeliveryState.SENT for o in outcomes)
         log.info("push job %s (%s, drop %s): %d pushes sent", job.id, job.kind, job.drop_id, sent)
 
     async def _messages(
@@ -290,7 +293,11 @@ class PushWorker:
                 row = await session.scalar(
                     select(PushJob).where(PushJob.id == job.id).with_for_update()
                 )
-                if row is None or row.state != RUNNING or row.lease_owner != self.worker_id:
+                if (
+                    row is None
+                    or row.state != JobState.RUNNING
+                    or row.lease_owner != self.worker_id
+                ):
                     log.info("push job %s: no longer ours; stopping", job.id)
                     return _STOP
                 now = self.clock.now()

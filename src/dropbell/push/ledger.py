@@ -28,11 +28,8 @@ from dropbell import dialect
 from dropbell.accounts.models import AccessToken, Account
 from dropbell.db import UTCDateTime
 from dropbell.push.models import (
-    DONE,
-    EXPIRED,
-    PENDING,
-    REMOVED,
-    SENT,
+    DeliveryState,
+    JobState,
     PushDelivery,
     PushJob,
     PushSubscription,
@@ -55,7 +52,7 @@ async def ready(session: AsyncSession, job: PushJob, now: datetime, limit: int) 
             .outerjoin(Account, Account.id == s.account_id)
             .where(
                 d.notification_id == job.notification_id,
-                d.state == PENDING,
+                d.state == DeliveryState.PENDING,
                 or_(d.next_at.is_(None), d.next_at <= now),
             )
             .order_by(d.id)
@@ -128,7 +125,9 @@ async def write_batch(session: AsyncSession, job: PushJob, batch: Batch) -> None
         rows = (
             _wanted(job)
             .where(s.id.in_(bindparam("ids", batch.ids, expanding=True)))
-            .with_only_columns(s.id, literal(job.notification_id), literal(PENDING), literal(0))
+            .with_only_columns(
+                s.id, literal(job.notification_id), literal(DeliveryState.PENDING.value), literal(0)
+            )
         )
         insert = dialect.insert(session, PushDelivery).from_select(
             ["subscription_id", "notification_id", "state", "attempts"], rows
@@ -144,14 +143,14 @@ async def finish(session: AsyncSession, job: PushJob, now: datetime) -> None:
     retry_at = await session.scalar(
         select(type_coerce(func.min(PushDelivery.next_at), UTCDateTime)).where(
             PushDelivery.notification_id == job.notification_id,
-            PushDelivery.state == PENDING,
+            PushDelivery.state == DeliveryState.PENDING,
         )
     )
     job.lease_owner = job.lease_until = None
     if retry_at is not None:
-        job.state, job.wake_at = PENDING, retry_at
+        job.state, job.wake_at = JobState.PENDING, retry_at
     else:
-        job.state, job.finished_at = DONE, now
+        job.state, job.finished_at = JobState.DONE, now
 
 
 async def expire(session: AsyncSession, job: PushJob, now: datetime) -> None:
@@ -159,11 +158,11 @@ async def expire(session: AsyncSession, job: PushJob, now: datetime) -> None:
         update(PushDelivery)
         .where(
             PushDelivery.notification_id == job.notification_id,
-            PushDelivery.state == PENDING,
+            PushDelivery.state == DeliveryState.PENDING,
         )
-        .values(state=EXPIRED, next_at=None)
+        .values(state=DeliveryState.EXPIRED, next_at=None)
     )
-    job.state, job.finished_at = EXPIRED, now
+    job.state, job.finished_at = JobState.EXPIRED, now
     job.lease_owner = job.lease_until = None
     expired = max(0, result.rowcount or 0)  # type: ignore[attr-defined]
     log.info("push job %s: TTL passed; %d pushes dropped", job.id, expired)
@@ -177,19 +176,19 @@ async def record(session: AsyncSession, due: datetime, outcomes: list[Outcome]) 
     params = [
         {
             "b_id": o.delivery_id,
-            "b_state": PENDING if o.state == RETRY else o.state,
+            "b_state": DeliveryState.PENDING if o.state == RETRY else o.state,
             "b_status": o.status,
             "b_next_at": o.retry_at,
-            "b_sent_at": o.at if o.state == SENT else None,
+            "b_sent_at": o.at if o.state == DeliveryState.SENT else None,
             "b_latency": o.latency_ms,
-            "b_lateness": _ms(o.at - due) if o.state == SENT and o.at else None,
+            "b_lateness": _ms(o.at - due) if o.state == DeliveryState.SENT and o.at else None,
         }
         for o in outcomes
     ]
     d = cast(Table, PushDelivery.__table__)  # Core: one executemany for the batch
     statement = (
         update(d)
-        .where(d.c.id == bindparam("b_id"), d.c.state == PENDING)
+        .where(d.c.id == bindparam("b_id"), d.c.state == DeliveryState.PENDING)
         .values(
             state=bindparam("b_state"),
             status_code=bindparam("b_status"),
@@ -200,7 +199,7 @@ async def record(session: AsyncSession, due: datetime, outcomes: list[Outcome]) 
             attempts=d.c.attempts + 1,
         )
     )
-    gone = sorted({o.subscription_id for o in outcomes if o.state == REMOVED})
+    gone = sorted({o.subscription_id for o in outcomes if o.state == DeliveryState.REMOVED})
     conn = await session.connection()
     await conn.execute(statement, params)
     if gone:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -11,11 +12,25 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dropbell.db import Base, UTCDateTime
 from dropbell.types import BigId
 
-# Job states.
-PENDING, RUNNING, DONE, EXPIRED = "pending", "running", "done", "expired"
 
-# Ledger states, one row per (subscription, notice): PENDING, then one of these (or EXPIRED).
-SENT, FAILED, REMOVED = "sent", "failed", "removed"
+class JobState(StrEnum):
+    """A push job's state (``push_jobs.state``)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    EXPIRED = "expired"
+
+
+class DeliveryState(StrEnum):
+    """A ledger row's state, one row per (subscription, notice): PENDING, then one of the
+    others (``push_deliveries.state``)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    REMOVED = "removed"
+    EXPIRED = "expired"
 
 
 class PushKey(Base):
@@ -75,7 +90,7 @@ class PushJob(Base):
     notification_id: Mapped[int] = mapped_column(BigId, unique=True)
     drop_id: Mapped[int] = mapped_column(BigId, index=True)
     kind: Mapped[str] = mapped_column(String(20))
-    state: Mapped[str] = mapped_column(String(12), default=PENDING)
+    state: Mapped[str] = mapped_column(String(12), default=JobState.PENDING)
     cursor: Mapped[int] = mapped_column(BigId, default=0)
     fanned_out: Mapped[bool] = mapped_column(Boolean, default=False)
     lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -104,7 +119,7 @@ class PushDelivery(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     subscription_id: Mapped[int] = mapped_column(BigId)
     notification_id: Mapped[int] = mapped_column(BigId)
-    state: Mapped[str] = mapped_column(String(10), default=PENDING)
+    state: Mapped[str] = mapped_column(String(10), default=DeliveryState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)  # retry time
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -16,13 +16,14 @@ from dropbell import i18n
 from dropbell.accounts.models import Account
 from dropbell.drops.models import Drop
 from dropbell.i18n import _, ngettext
+from dropbell.notifications.models import NotificationType
 
 # An aes128gcm body is a 86-byte header (salt, record size, the sender's key) plus
 # the record: the plaintext, one delimiter byte and a 16-byte tag. Push services take
 # bodies of 4096 bytes, so the plaintext gets at most this much.
 MAX_PLAINTEXT = 4096 - 86 - 17
 ICON = "/static/icons/icon-192.png"
-URGENCY = {"drop_live": "high"}
+URGENCY: dict[str, str] = {NotificationType.DROP_LIVE: "high"}
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Message:
 def _texts(kind: str, drop: Drop, brand: str, due_at: datetime) -> tuple[str, str]:
     """Title and body in the current language (i18n.use: the recipients')."""
     names = {"title": drop.title, "brand": brand}
-    if kind == "drop_soon":
+    if kind == NotificationType.DROP_SOON:
         minutes = max(1, round((drop.launch_at - due_at).total_seconds() / 60))
         hours = round(minutes / 60)
         if minutes < 120:
@@ -53,16 +54,16 @@ def _texts(kind: str, drop: Drop, brand: str, due_at: datetime) -> tuple[str, st
                 "%(title)s drops in %(num)d hour", "%(title)s drops in %(num)d hours", hours
             ) % {**names, "num": hours}
         return title, _("%(brand)s · tap to get ready.") % names
-    if kind == "drop_live":
+    if kind == NotificationType.DROP_LIVE:
         return _("%(title)s is live") % names, _("%(brand)s · shop it now.") % names
-    if kind == "drop_rescheduled":
+    if kind == NotificationType.DROP_RESCHEDULED:
         return (
             _("%(title)s has a new time") % names,
             _("%(brand)s moved the launch; tap for the new time.") % names,
         )
-    if kind == "drop_cancelled":
+    if kind == NotificationType.DROP_CANCELLED:
         return _("%(title)s was cancelled") % names, _("%(brand)s called off this drop.") % names
-    if kind == "drop_announced":
+    if kind == NotificationType.DROP_ANNOUNCED:
         return _("%(brand)s announced %(title)s") % names, _(
             "Tap Remind me to hear when it launches."
         )

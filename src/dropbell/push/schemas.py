@@ -7,14 +7,15 @@ import binascii
 from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import BaseModel, Field, field_validator
 
+from dropbell.notifications.models import DROP_TYPES, NotificationType
 from dropbell.push.keys import b64url_decode
 from dropbell.types import OneLine
 
 # The notification types a subscription may ask to be pushed, and the defaults.
-DROP_ALERTS = ("drop_soon", "drop_live", "drop_rescheduled", "drop_cancelled", "drop_announced")
-SOCIAL_ALERTS = ("like", "repost")
+DROP_ALERTS = (*DROP_TYPES, NotificationType.DROP_ANNOUNCED)
+SOCIAL_ALERTS = (NotificationType.LIKE, NotificationType.REPOST)
 ALERT_TYPES = DROP_ALERTS + SOCIAL_ALERTS
-DEFAULT_ALERTS: dict[str, bool] = {t: t in DROP_ALERTS for t in ALERT_TYPES}
+DEFAULT_ALERTS: dict[str, bool] = {t.value: t in DROP_ALERTS for t in ALERT_TYPES}
 
 
 def _decoded(value: str, what: str) -> bytes:

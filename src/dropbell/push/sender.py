@@ -35,7 +35,7 @@ from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.push import netcheck
 from dropbell.push.keys import SigningKey, b64url_decode
-from dropbell.push.models import EXPIRED, FAILED, REMOVED, SENT
+from dropbell.push.models import DeliveryState
 from dropbell.push.payload import Message
 from dropbell.push.transport import AiohttpTransport
 
@@ -64,7 +64,7 @@ class Target:
 class Outcome:
     delivery_id: int
     subscription_id: int
-    state: str  # SENT, FAILED, REMOVED, EXPIRED or RETRY
+    state: str  # a DeliveryState but PENDING (SENT, FAILED, REMOVED, EXPIRED), or RETRY
     status: int | None = None
     at: datetime | None = None  # when the service answered
     latency_ms: int | None = None
@@ -140,10 +140,14 @@ class Sender:
             now = self.clock.now()
             ttl = int((message.expires_at - now).total_seconds())
             if ttl <= 0:
-                return self._count(Outcome(target.delivery_id, target.subscription_id, EXPIRED))
+                return self._count(
+                    Outcome(target.delivery_id, target.subscription_id, DeliveryState.EXPIRED)
+                )
             origin = await self._origin(origin_of(target.endpoint))
             if not origin.allowed:
-                return self._count(Outcome(target.delivery_id, target.subscription_id, FAILED))
+                return self._count(
+                    Outcome(target.delivery_id, target.subscription_id, DeliveryState.FAILED)
+                )
             headers = {
                 "TTL": str(ttl),
                 "Urgency": message.urgency,
@@ -170,9 +174,9 @@ class Sender:
         at = self.clock.now()
         ids = (target.delivery_id, target.subscription_id)
         if 200 <= status < 300:
-            return Outcome(*ids, SENT, status, at, latency_ms)
+            return Outcome(*ids, DeliveryState.SENT, status, at, latency_ms)
         if status in (404, 410):
-            return Outcome(*ids, REMOVED, status, at, latency_ms)
+            return Outcome(*ids, DeliveryState.REMOVED, status, at, latency_ms)
         if status == 429 or status >= 500:
             return self._retry(target, message, status, response.headers.get("Retry-After"))
         where = origin_of(target.endpoint)
@@ -182,7 +186,7 @@ class Sender:
             )
         else:
             log.warning("push to %s refused with %d", where, status)
-        return Outcome(*ids, FAILED, status, at, latency_ms)
+        return Outcome(*ids, DeliveryState.FAILED, status, at, latency_ms)
 
     def _retry(
         self, target: Target, message: Message, status: int | None, header: str | None
@@ -191,7 +195,7 @@ class Sender:
         ids = (target.delivery_id, target.subscription_id)
         tries = target.attempts + 1
         if tries >= self.settings.push_max_attempts:
-            return Outcome(*ids, FAILED, status, now)
+            return Outcome(*ids, DeliveryState.FAILED, status, now)
         backoff = min(
             self.settings.push_retry_seconds * 2 ** (tries - 1),
             self.settings.push_retry_max_seconds,
@@ -200,7 +204,9 @@ class Sender:
         delay = max(backoff, asked or 0.0)  # never sooner than the service asked
         retry_at = now + timedelta(seconds=delay)
         if retry_at >= message.expires_at:
-            return Outcome(*ids, EXPIRED, status, now)  # the retry would come too late
+            return Outcome(
+                *ids, DeliveryState.EXPIRED, status, now
+            )  # the retry would come too late
         return Outcome(*ids, RETRY, status, now, retry_at=retry_at)
 
     def _count(self, outcome: Outcome) -> Outcome:

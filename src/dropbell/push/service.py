@@ -14,11 +14,7 @@ from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.push import keys, netcheck
 from dropbell.push.models import (
-    EXPIRED,
-    FAILED,
-    PENDING,
-    REMOVED,
-    SENT,
+    DeliveryState,
     PushDelivery,
     PushJob,
     PushSubscription,
@@ -43,7 +39,7 @@ async def public_key(session: AsyncSession, clock: Clock, settings: Settings) ->
 
 def _merge(current: dict[str, Any], given: dict[str, bool]) -> dict[str, bool]:
     """Known types only; what is not given keeps its current value (or the default)."""
-    merged = {t: bool(current.get(t, DEFAULT_ALERTS[t])) for t in ALERT_TYPES}
+    merged = {t.value: bool(current.get(t, DEFAULT_ALERTS[t])) for t in ALERT_TYPES}
     merged.update({t: v for t, v in given.items() if t in merged})
     return merged
 
@@ -130,7 +126,7 @@ async def _percentile(session: AsyncSession, drop_id: int, sent: int, q: float) 
     value = await session.scalar(
         select(PushDelivery.lateness_ms)
         .join(PushJob, PushJob.notification_id == PushDelivery.notification_id)
-        .where(PushJob.drop_id == drop_id, PushDelivery.state == SENT)
+        .where(PushJob.drop_id == drop_id, PushDelivery.state == DeliveryState.SENT)
         .order_by(PushDelivery.lateness_ms)
         .offset(max(0, math.ceil(q * sent) - 1))  # nearest rank
         .limit(1)
@@ -149,13 +145,13 @@ async def push_stats(session: AsyncSession, drop_id: int) -> PushStats:
             .group_by(PushDelivery.state)
         )
     }
-    sent = counts.get(SENT, 0)
+    sent = counts.get(DeliveryState.SENT, 0)
     return PushStats(
         sent=sent,
-        failed=counts.get(FAILED, 0),
-        expired=counts.get(EXPIRED, 0),
-        pending=counts.get(PENDING, 0),
-        removed_subscriptions=counts.get(REMOVED, 0),
+        failed=counts.get(DeliveryState.FAILED, 0),
+        expired=counts.get(DeliveryState.EXPIRED, 0),
+        pending=counts.get(DeliveryState.PENDING, 0),
+        removed_subscriptions=counts.get(DeliveryState.REMOVED, 0),
         lateness_ms=PushLateness(
             p50=await _percentile(session, drop_id, sent, 0.50),
             p99=await _percentile(session, drop_id, sent, 0.99),

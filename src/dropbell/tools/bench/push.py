@@ -34,7 +34,7 @@ from dropbell.db import UTCDateTime, make_engine, make_sessionmaker, transaction
 from dropbell.migrate import upgrade
 from dropbell.notifications.models import Notification
 from dropbell.push import jobs
-from dropbell.push.models import DONE, SENT, PushDelivery, PushJob
+from dropbell.push.models import DeliveryState, JobState, PushDelivery, PushJob
 from dropbell.push.schemas import DEFAULT_ALERTS
 from dropbell.push.testservice import derive_keys, serve_in_process
 from dropbell.tools.bench.common import (
@@ -161,7 +161,7 @@ async def push_run(sessions: Any, settings: Settings, notice: int, profile: Path
                 state = await session.scalar(
                     select(PushJob.state).where(PushJob.notification_id == notice)
                 )
-            if state == DONE:
+            if state == JobState.DONE:
                 break
             if runner.done():
                 runner.result()
@@ -206,7 +206,9 @@ async def ledger_figures(sessions: Any, notice: int) -> dict[str, Any]:
                     func.count(),
                     func.min(PushDelivery.lateness_ms),
                     func.max(PushDelivery.lateness_ms),
-                ).where(PushDelivery.notification_id == notice, PushDelivery.state == SENT)
+                ).where(
+                    PushDelivery.notification_id == notice, PushDelivery.state == DeliveryState.SENT
+                )
             )
         ).one()
         body_at = await session.scalar(
