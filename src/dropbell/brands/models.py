@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, text
+from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dropbell.db import Base, UTCDateTime
+from dropbell.indexes import partial_index
 from dropbell.types import BigId
 
 
@@ -32,13 +33,12 @@ class Follow(Base):
         # A brand's followers, for the push of an announcement (closed periods too).
         Index("ix_follows_brand_id_account_id", "brand_id", "account_id"),
         # One open period per shopper and brand; also what followers_count counts.
-        Index(
+        partial_index(
             "uq_follows_open",
             "brand_id",
             "account_id",
             unique=True,
-            sqlite_where=text("ended_at IS NULL"),
-            postgresql_where=text("ended_at IS NULL"),
+            where="ended_at IS NULL",
         ),
     )
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, Integer, String, text
+from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dropbell.db import Base, UTCDateTime
+from dropbell.indexes import partial_index
 from dropbell.types import BigId
 
 
@@ -55,40 +56,36 @@ class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
         Index("uq_notifications_account_id_job_id", "account_id", "job_id", unique=True),
-        Index(
+        partial_index(
             "uq_notifications_social",
             "account_id",
             "type",
             "post_id",
             "actor_id",
             unique=True,
-            sqlite_where=text("job_id IS NULL"),
-            postgresql_where=text("job_id IS NULL"),
+            where="job_id IS NULL",
         ),
-        Index(
+        partial_index(
             "uq_notifications_notice_job",
             "job_id",
             unique=True,
-            sqlite_where=text("account_id IS NULL"),
-            postgresql_where=text("account_id IS NULL"),
+            where="account_id IS NULL",
         ),
-        Index(
+        partial_index(
             "ix_notifications_notice_drop",
             "drop_id",
             "id",
-            sqlite_where=text("account_id IS NULL"),
-            postgresql_where=text("account_id IS NULL"),
+            where="account_id IS NULL",
             # What ``covers`` reads of a notice: the inbox's join runs on the index alone.
             postgresql_include=["type", "lead_seconds", "due_at"],
         ),
         # A brand's announcements (``drop_announced``, ``actor_id`` the brand): what the
         # inbox's join through follows reads.
-        Index(
+        partial_index(
             "ix_notifications_notice_actor",
             "actor_id",
             "id",
-            sqlite_where=text("account_id IS NULL"),
-            postgresql_where=text("account_id IS NULL"),
+            where="account_id IS NULL",
             postgresql_include=["type", "due_at"],
         ),
     )

@@ -16,10 +16,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dropbell.db import Base, UTCDateTime
+from dropbell.indexes import partial_index
 from dropbell.types import BigId
 
 if TYPE_CHECKING:
@@ -31,12 +31,7 @@ class Post(Base):
     __tablename__ = "posts"
     __table_args__ = (
         # The public timeline: live posts and reposts, newest id first.
-        Index(
-            "ix_posts_timeline",
-            "id",
-            sqlite_where=sql("deleted_at IS NULL"),
-            postgresql_where=sql("deleted_at IS NULL"),
-        ),
+        partial_index("ix_posts_timeline", "id", where="deleted_at IS NULL"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
