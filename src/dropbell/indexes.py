@@ -15,7 +15,11 @@ def partial_index(
     """An index of the rows for which ``where`` (SQL) holds, on SQLite and PostgreSQL
     alike; ``postgresql_include``: the columns a PostgreSQL index also carries."""
     clause = text(where)
-    extra = {"postgresql_include": postgresql_include} if postgresql_include else {}
     return Index(
-        name, *columns, unique=unique, sqlite_where=clause, postgresql_where=clause, **extra
+        name,
+        *columns,
+        unique=unique,
+        sqlite_where=clause,
+        postgresql_where=clause,
+        postgresql_include=postgresql_include or [],
     )
