@@ -24,8 +24,23 @@ from dropbell.search import index as search_index
 
 
 @dataclass(frozen=True)
+class Caller:
+    """Who is asking: the identity every rule below the endpoints looks at (the rollout,
+    the rate limits, Remind me): the account, the client app its token was issued to, and
+    the account's country and language. Remind me reads it with one Core query and no ORM
+    session (:func:`caller_for_token`); anywhere else it is :attr:`Viewer.caller`."""
+
+    account_id: int
+    platform: str
+    country: str
+    language: str
+    token_id: int
+
+
+@dataclass(frozen=True)
 class Viewer:
-    """Who is asking: the account and the client app their token was issued to."""
+    """A :class:`Caller` whose account is loaded in the request's ORM session, for the
+    endpoints and pages that change or show the account itself."""
 
     account: Account
     platform: str
@@ -33,23 +48,15 @@ class Viewer:
 
     @property
     def caller(self) -> Caller:
-        return Caller(
-            account_id=self.account.id,
-            platform=self.platform,
-            country=self.account.country,
-            language=self.account.language,
-        )
+        """Who is asking, read off the account as it is now (a profile change in this
+        request shows)."""
+        account = self.account
+        return Caller(account.id, self.platform, account.country, account.language, self.token_id)
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who is asking, in brief: what Remind me needs of the caller (the account and what the
-    rollout rules look at), read with one Core query and no ORM session."""
-
-    account_id: int
-    platform: str
-    country: str
-    language: str
+def caller_of(viewer: Viewer | None) -> Caller | None:
+    """The identity of ``viewer`` (None: nobody logged in)."""
+    return viewer.caller if viewer is not None else None
 
 
 async def create_account(session: AsyncSession, clock: Clock, data: AccountCreate) -> Account:
@@ -215,7 +222,7 @@ async def caller_for_token(
         return None
     if _due_for_touch(row[5], now):
         await conn.execute(_TOUCH, {"token_id": row[4], "now": now})
-    return Caller(row[0], row[1], row[2], row[3])
+    return Caller(row[0], row[1], row[2], row[3], row[4])
 
 
 async def viewer_for_token(

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell.accounts.models import Account
 from dropbell.accounts.schemas import BrandOut
-from dropbell.accounts.service import Caller, Viewer
+from dropbell.accounts.service import Caller, Viewer, caller_of
 from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.drops import images, regions
@@ -49,7 +49,8 @@ async def present(
         if viewer
         else {}
     )
-    eligible, country = is_eligible(settings, viewer), _country(viewer)
+    caller = caller_of(viewer)
+    eligible, country = is_eligible(settings, caller), _country(caller)
     now = clock.now()
     return [
         _drop_out(
@@ -65,10 +66,8 @@ async def present(
     ]
 
 
-def _country(who: Viewer | Caller | None) -> str:
-    if who is None:
-        return ""
-    return who.account.country if isinstance(who, Viewer) else who.country
+def _country(caller: Caller | None) -> str:
+    return caller.country if caller is not None else ""
 
 
 # The drops of an inbox page, their brands and the viewer's open reminders on them, in
@@ -110,7 +109,8 @@ async def present_ids(
     if not drop_ids:
         return {}
     params = {"viewer_id": viewer.account.id if viewer else 0, "drop_ids": list(drop_ids)}
-    eligible = (is_eligible(settings, viewer), _country(viewer))
+    caller = caller_of(viewer)
+    eligible = (is_eligible(settings, caller), _country(caller))
     now = clock.now()
     return {
         row.Drop.id: _drop_out(

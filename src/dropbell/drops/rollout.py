@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from dropbell.accounts.service import Caller, Viewer
+from dropbell.accounts.service import Caller
 from dropbell.config import Settings
 from dropbell.drops import regions
 from dropbell.i18n import _
@@ -13,22 +13,20 @@ from dropbell.i18n import _
 WILDCARD = "*"
 
 
-def is_eligible(
-    settings: Settings, who: Viewer | Caller | None, countries: str | None = None
-) -> bool:
+def is_eligible(settings: Settings, caller: Caller | None, countries: str | None = None) -> bool:
     """True when the caller's client platform, country and language are all rolled out
     (and, given a drop's ``countries``, the drop is sold in the caller's country)."""
-    return who is not None and ineligible_reason(settings, who, countries) is None
+    return caller is not None and ineligible_reason(settings, caller, countries) is None
 
 
 def ineligible_reason(
-    settings: Settings, who: Viewer | Caller | None, countries: str | None = None
+    settings: Settings, caller: Caller | None, countries: str | None = None
 ) -> str | None:
     """A short, human reason why Remind me is not offered (None when it is), in the page's
-    language. ``countries``: the drop's (``drops.countries``), when it is about one."""
-    if who is None:
+    language. ``caller``: None for nobody logged in (a page's ``accounts.service.caller_of``).
+    ``countries``: the drop's (``drops.countries``), when it is about one."""
+    if caller is None:
         return _("Log in to set a reminder.")
-    caller = who.caller if isinstance(who, Viewer) else who
     platforms, places, languages = settings.rollout  # lower, upper, lower case
     if not _admits(platforms, caller.platform.lower()):
         return _("Remind me is not yet available on %(platform)s.") % {"platform": caller.platform}

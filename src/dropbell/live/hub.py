@@ -166,7 +166,7 @@ class Hub:
                 f"At most {cap} open event streams per account; close one first.",
                 headers={"Retry-After": str(retry)},
             )
-        sub = Subscriber(viewer=viewer, eligible=is_eligible(self.settings, viewer))
+        sub = Subscriber(viewer=viewer, eligible=is_eligible(self.settings, viewer.caller))
         self.streams.setdefault(viewer.account.id, set()).add(sub)
         return sub
 

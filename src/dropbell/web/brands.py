@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Path
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dropbell.accounts.service import Viewer
+from dropbell.accounts.service import Viewer, caller_of
 from dropbell.brands import service as brands
 from dropbell.brands.schemas import AccountPage
 from dropbell.clock import Clock
@@ -49,7 +49,7 @@ async def brand_view(
     return BrandPage(
         brand=page,
         past=await drops.present(session, clock, settings, past, viewer),
-        reason=ineligible_reason(settings, viewer),
+        reason=ineligible_reason(settings, caller_of(viewer)),
         can_follow=page.is_partner and not own,
     )
 

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell import errors
-from dropbell.accounts.service import Viewer
+from dropbell.accounts.service import Viewer, caller_of
 from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.drops import service as drops
@@ -56,7 +56,7 @@ async def upcoming_view(
     rows, more = await upcoming(session, clock, PAGE_SIZE, after)
     return Upcoming(
         drops=await drops.present(session, clock, settings, rows, viewer),
-        reason=ineligible_reason(settings, viewer),
+        reason=ineligible_reason(settings, caller_of(viewer)),
         next_after=rows[-1].id if more and rows else None,
     )
 
@@ -65,7 +65,7 @@ async def results_view(
     session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer | None, q: str
 ) -> Results:
     """What ``q`` finds; nothing asked yet (no ``q``) is an empty page, not an error."""
-    results = Results(q=q, reason=ineligible_reason(settings, viewer))
+    results = Results(q=q, reason=ineligible_reason(settings, caller_of(viewer)))
     if not q.strip():
         return results
     try:

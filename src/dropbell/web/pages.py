@@ -208,7 +208,7 @@ async def post_page(
     """One post: what a shared link opens."""
     found = await posts.get_post(ctx.session, post_id)
     post = await post_presenter.present_one(ctx.session, ctx.clock, ctx.settings, found, ctx.viewer)
-    reason = ineligible_reason(ctx.settings, ctx.viewer)
+    reason = ineligible_reason(ctx.settings, accounts.caller_of(ctx.viewer))
     return await ctx.page(
         "post.html", {"p": post, "shared": shared, "reason": reason, "source": "post"}
     )
