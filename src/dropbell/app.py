@@ -122,7 +122,7 @@ def _keep_state(app: FastAPI, settings: Settings, clock: Clock, wiring: Wiring, 
     app.state.engine = wiring.engine
     app.state.sessionmaker = wiring.sessionmaker
     app.state.read_sessionmaker = wiring.read_sessionmaker  # GET and HEAD (db.session_dependency)
-    # Remind me's turn at a pooled connection, first come first served (db.connection_dependency).
+    # Remind me's turn at a pooled connection, first come first served (reminders.hotpath).
     app.state.connection_gate = asyncio.Semaphore(settings.db_pool_size)
     app.state.scheduler = None
     app.state.hub = hub

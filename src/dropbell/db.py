@@ -8,7 +8,6 @@ events, pushes), so a rolled-back change never notifies anyone.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,7 +20,6 @@ from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -256,28 +254,3 @@ async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
     maker = state.read_sessionmaker if request.method in _READ_METHODS else state.sessionmaker
     async with transaction(maker) as session:
         yield session
-
-
-async def connection_dependency(request: Request) -> AsyncIterator[AsyncConnection]:
-    """A unit of work without the ORM, for the hot path (Remind me).
-
-    On PostgreSQL every statement commits by itself: Remind me is one statement, atomic on
-    its own, so it pays no BEGIN and no COMMIT round trip. On SQLite the request's
-    statements share one transaction (BEGIN IMMEDIATE), committed after the endpoint.
-    Nothing here registers side effects: a change that must notify uses the session.
-
-    Requests take their turn at the pool through a FIFO gate as wide as the pool
-    (``app.state.connection_gate``). SQLAlchemy's pool queue lets a request that just
-    arrived take a returned connection ahead of one that has been waiting, and in the
-    Remind-me rush that tripled p99 (300 ms against 126 ms with the gate, the same
-    requests/s).
-    """
-    engine: AsyncEngine = request.app.state.engine
-    gate: asyncio.Semaphore = request.app.state.connection_gate
-    async with gate, engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            yield conn
-        else:
-            async with conn.begin():
-                yield conn

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from dropbell import errors
 from dropbell.accounts.service import Caller, Viewer, caller_for_token, viewer_for_token
-from dropbell.db import connection_dependency, session_dependency
+from dropbell.db import session_dependency
+from dropbell.reminders import hotpath
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
 
@@ -24,9 +25,9 @@ SESSION_COOKIE = "dropbell_session"
 # (and a Remind me's row lock on the drop is not held while the response goes out).
 Session = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-# The hot path's unit of work: a connection, no ORM session (see connection_dependency).
+# Remind me's unit of work: a connection, no ORM session (see reminders.hotpath.connection).
 # A request uses one or the other, never both: it must not hold two pooled connections.
-Conn = Annotated[AsyncConnection, Depends(connection_dependency, scope="function")]
+Conn = Annotated[AsyncConnection, Depends(hotpath.connection, scope="function")]
 
 
 def token_time(request: Request) -> tuple[datetime, timedelta]:

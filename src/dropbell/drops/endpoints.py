@@ -27,7 +27,7 @@ from dropbell.drops.schemas import (
 )
 from dropbell.pagination import PageParams, set_next_link
 from dropbell.ratelimit import limit
-from dropbell.reminders import service as reminders
+from dropbell.reminders import hotpath
 from dropbell.types import IdPath
 
 router = APIRouter(prefix="/api/v1/drops", tags=["drops"])
@@ -124,7 +124,7 @@ async def remind(
     once live or cancelled.
     """
     offsets = body.offsets if body is not None else None
-    toggled = await reminders.remind(conn, clock, settings, caller, drop_id, offsets)
+    toggled = await hotpath.remind(conn, clock, settings, caller, drop_id, offsets)
     return service.present_toggled(clock, settings, caller, toggled)
 
 
@@ -133,7 +133,7 @@ async def unremind(
     drop_id: IdPath, caller: CurrentCaller, conn: Conn, clock: AppClock, settings: AppSettings
 ) -> DropOut:
     """Take the reminder back: what is still to come stops, what was delivered stays. Idempotent."""
-    toggled = await reminders.unremind(conn, clock, caller, drop_id)
+    toggled = await hotpath.unremind(conn, clock, caller, drop_id)
     return service.present_toggled(clock, settings, caller, toggled)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +23,7 @@ from dropbell.media import service as media
 from dropbell.media.models import Media
 from dropbell.media.service import Picture
 from dropbell.reminders import service as reminders
+from dropbell.reminders.hotpath import Toggled, ToggledDrop
 from dropbell.reminders.models import Reminder, parse_offsets
 from dropbell.types import BigId
 
@@ -134,7 +134,7 @@ async def present_ids(
 def _drop_out(
     settings: Settings,
     now: datetime,
-    drop: Any,
+    drop: Drop | ToggledDrop,
     brand: BrandOut,
     eligible: tuple[bool, str],
     offsets: list[int] | None,
@@ -142,7 +142,7 @@ def _drop_out(
     *,
     picture: Picture | None = None,
 ) -> DropOut:
-    """``drop``: a ``Drop``, or a row with its columns (Remind me reads no ORM objects).
+    """``drop``: a ``Drop``, or the row Remind me read (it reads no ORM objects).
     ``eligible``: whether the rollout lets the viewer in, and the viewer's country (the
     drop's ``countries`` are checked here); ``picture``: its upload, if it has one."""
     status = drop_status(drop.launch_at, drop.cancelled_at, now)
@@ -180,9 +180,7 @@ async def present_one(
     return (await present(session, clock, settings, [drop], viewer))[0]
 
 
-def present_toggled(
-    clock: Clock, settings: Settings, caller: Caller, toggled: reminders.Toggled
-) -> DropOut:
+def present_toggled(clock: Clock, settings: Settings, caller: Caller, toggled: Toggled) -> DropOut:
     """The drop as the caller sees it right after Remind me (or its undo): what
     :func:`present_one` shows, from the row the toggle read (no further query)."""
     drop = toggled.drop

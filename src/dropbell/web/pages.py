@@ -18,7 +18,7 @@ from dropbell.posts import presenter as post_presenter
 from dropbell.posts import service as posts
 from dropbell.posts.schemas import PostCreate, PostOut
 from dropbell.posts.service import PostAction
-from dropbell.reminders import service as reminders
+from dropbell.reminders import hotpath
 from dropbell.types import MAX_ID, IdPath
 from dropbell.web import pagedata
 from dropbell.web.context import Ctx, PageContext
@@ -104,9 +104,9 @@ async def remind(
     # The API's statements, on the page's session's connection (docs/architecture.md).
     conn, caller = await ctx.session.connection(), me.caller
     if on:
-        toggled = await reminders.remind(conn, ctx.clock, ctx.settings, caller, drop_id, chosen)
+        toggled = await hotpath.remind(conn, ctx.clock, ctx.settings, caller, drop_id, chosen)
     else:
-        toggled = await reminders.unremind(conn, ctx.clock, caller, drop_id)
+        toggled = await hotpath.unremind(conn, ctx.clock, caller, drop_id)
     drop = drops.present_toggled(ctx.clock, ctx.settings, caller, toggled)
     if not wants_fragment(ctx.request):
         return RedirectResponse(safe_next(next, f"/drops/{drop_id}"), status_code=303)

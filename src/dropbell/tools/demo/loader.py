@@ -28,7 +28,7 @@ from dropbell.notifications.models import DropOpen, NoticeRead, Notification
 from dropbell.posts import service as posts
 from dropbell.posts.models import Post
 from dropbell.posts.schemas import PostCreate
-from dropbell.reminders import service as reminders
+from dropbell.reminders import hotpath
 from dropbell.reminders.scheduler import Scheduler
 from dropbell.search import index as search_index
 from dropbell.tools.demo.data import (
@@ -247,7 +247,7 @@ async def _add_reminders(
         for j, username in enumerate(eligible[: len(eligible) - i % 3]):
             viewer = Viewer(account=people[username], platform="ios", token_id=0)
             leads = _leads(settings, LEADS[(i + j) % len(LEADS)])
-            await reminders.remind(conn, clock, settings, viewer.caller, drop.id, leads)
+            await hotpath.remind(conn, clock, settings, viewer.caller, drop.id, leads)
 
 
 def _show(console: Console, now: datetime) -> None:
