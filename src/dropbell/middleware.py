@@ -97,14 +97,22 @@ async def _reject(send: Send, message: str, page: bool) -> None:
     else:
         body = json.dumps({"error": message, "code": "payload_too_large"}).encode()
         kind = b"application/json"
+    await _send_whole(send, 413, kind, body, (b"connection", b"close"))
+
+
+async def _send_whole(
+    send: Send, status: int, kind: bytes, body: bytes, header: tuple[bytes, bytes]
+) -> None:
+    """A response written by the middleware itself, in one piece: its content type and
+    length, and one more header (``header``)."""
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", kind),
                 (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
+                header,
             ],
         }
     )
@@ -184,15 +192,4 @@ async def _server_error(path: str, send: Send) -> None:
     body, kind = (
         (_ERROR_JSON, b"application/json") if api else (_ERROR_PAGE, b"text/html; charset=utf-8")
     )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 500,
-            "headers": [
-                (b"content-type", kind),
-                (b"content-length", str(len(body)).encode()),
-                (b"cache-control", b"no-store"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await _send_whole(send, 500, kind, body, (b"cache-control", b"no-store"))
