@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from dropbell import errors, ratelimit
 from dropbell.accounts import service as accounts
 from dropbell.accounts.codes import COUNTRIES, LANGUAGES
+from dropbell.accounts.models import Account
 from dropbell.accounts.schemas import AccountCreate, PasswordChange, ProfileUpdate
 from dropbell.types import control_problem
 from dropbell.web import locale, render
@@ -35,6 +36,18 @@ def _choices() -> dict[str, object]:
         "languages": locale.languages(LANGUAGES),
         "timezones": locale.timezones(),
     }
+
+
+def _profile_form(account: Account) -> Form:
+    """The settings form as the account has it now."""
+    return Form(
+        values={
+            "display_name": account.display_name,
+            "country": account.country,
+            "language": account.language,
+            "timezone": account.timezone,
+        }
+    )
 
 
 @router.get("/signup", response_class=HTMLResponse)
@@ -181,15 +194,7 @@ async def change_password(_csrf: CsrfChecked, ctx: Ctx) -> Response:
         else:
             await ratelimit.login_succeeded(request, me.account.username)
             return RedirectResponse("/settings?password_changed=1", status_code=303)
-    account = me.account
-    form = Form(
-        values={
-            "display_name": account.display_name,
-            "country": account.country,
-            "language": account.language,
-            "timezone": account.timezone,
-        }
-    )
+    form = _profile_form(me.account)
     return await ctx.page(
         "settings.html",
         {"form": form, "pw_form": pw_form, "saved": False, **_choices()},
@@ -205,15 +210,7 @@ async def settings_page(
     password_changed: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
     me = ctx.need()
-    account = me.account
-    form = Form(
-        values={
-            "display_name": account.display_name,
-            "country": account.country,
-            "language": account.language,
-            "timezone": account.timezone,
-        }
-    )
+    form = _profile_form(me.account)
     return await ctx.page(
         "settings.html",
         {
