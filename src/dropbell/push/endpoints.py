@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from dropbell.accounts.deps import CurrentViewer, Session
+from dropbell.deps import AppClock, AppSettings
 from dropbell.push import service
 from dropbell.push.schemas import PushKeyOut, PushSubscriptionOut, SubscribeBody, UpdateBody
 
@@ -12,37 +13,41 @@ router = APIRouter(prefix="/api/v1/push", tags=["push"])
 
 
 @router.get("/key")
-async def get_key(request: Request, session: Session) -> PushKeyOut:
+async def get_key(session: Session, clock: AppClock, settings: AppSettings) -> PushKeyOut:
     """The VAPID application server key (``applicationServerKey`` in the browser)."""
-    state = request.app.state
-    return await service.public_key(session, state.clock, state.settings)
+    return await service.public_key(session, clock, settings)
 
 
 @router.post("/subscription")
 async def subscribe(
-    request: Request, session: Session, viewer: CurrentViewer, body: SubscribeBody
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+    viewer: CurrentViewer,
+    body: SubscribeBody,
 ) -> PushSubscriptionOut:
     """Subscribe this access token (one per token: a new POST replaces it)."""
-    state = request.app.state
-    return await service.subscribe(session, state.clock, state.settings, viewer, body)
+    return await service.subscribe(session, clock, settings, viewer, body)
 
 
 @router.get("/subscription")
 async def get_subscription(
-    request: Request, session: Session, viewer: CurrentViewer
+    session: Session, clock: AppClock, settings: AppSettings, viewer: CurrentViewer
 ) -> PushSubscriptionOut:
     """This access token's subscription, or 404."""
-    state = request.app.state
-    return await service.get_subscription(session, state.clock, state.settings, viewer)
+    return await service.get_subscription(session, clock, settings, viewer)
 
 
 @router.put("/subscription")
 async def update_subscription(
-    request: Request, session: Session, viewer: CurrentViewer, body: UpdateBody
+    session: Session,
+    clock: AppClock,
+    settings: AppSettings,
+    viewer: CurrentViewer,
+    body: UpdateBody,
 ) -> PushSubscriptionOut:
     """Change which notification types are pushed."""
-    state = request.app.state
-    return await service.update_alerts(session, state.clock, state.settings, viewer, body)
+    return await service.update_alerts(session, clock, settings, viewer, body)
 
 
 @router.delete("/subscription")
