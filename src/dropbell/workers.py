@@ -6,7 +6,8 @@ import asyncio
 import os
 import socket
 import uuid
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from dropbell.clock import Clock
 
@@ -28,3 +29,26 @@ async def nap(clock: Clock, until: datetime, at_most: float, *wakers: asyncio.Ev
     finally:
         for task in waits:
             task.cancel()
+
+
+async def run_loop(
+    clock: Clock,
+    poll: float,
+    wake: asyncio.Event,
+    stop: asyncio.Event,
+    step: Callable[[], Awaitable[datetime | None]],
+    failed: Callable[[Exception], float],
+) -> None:
+    """A worker's loop, until ``stop`` is set: ``step`` works what is due and says when the
+    next is due (None: not known), then the worker naps until then, at most ``poll``
+    seconds, or until poked (``wake``). When ``step`` raises, ``failed`` (called in the
+    ``except``, so it may ``log.exception``) says how many seconds to wait before the next
+    try: a bug or a database outage must not stop the worker for good."""
+    while not stop.is_set():
+        try:
+            next_at = await step()
+        except Exception as exc:
+            await asyncio.sleep(failed(exc))
+            continue
+        wake.clear()
+        await nap(clock, next_at or clock.now() + timedelta(seconds=poll), poll, wake, stop)

@@ -43,7 +43,7 @@ from dropbell.notifications.models import NotificationType
 from dropbell.push import keys, ledger, payload
 from dropbell.push.models import DeliveryState, JobState, PushJob
 from dropbell.push.sender import Outcome, Sender, Target
-from dropbell.workers import default_worker_id, nap
+from dropbell.workers import default_worker_id, run_loop
 
 log = logging.getLogger(__name__)
 
@@ -166,18 +166,15 @@ class PushWorker:
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set: work due jobs, then nap until the next (or a poke)."""
         poll = self.settings.scheduler_poll_seconds
-        while not stop.is_set():
-            next_at: datetime | None = None
-            try:
-                await self.run_due()
-                next_at = await self.next_wake_at()
-            except Exception:  # a bug or a database outage must not stop pushes for good
-                log.exception("push worker error; retrying")
-                await asyncio.sleep(1.0)
-                continue
-            self.wake.clear()
-            wake_at = next_at or self.clock.now() + timedelta(seconds=poll)
-            await nap(self.clock, wake_at, poll, self.wake, stop)
+        await run_loop(self.clock, poll, self.wake, stop, self._step, self._failed)
+
+    async def _step(self) -> datetime | None:
+        await self.run_due()
+        return await self.next_wake_at()
+
+    def _failed(self, exc: Exception) -> float:
+        log.exception("push worker error; retrying")
+        return 1.0
 
     async def run_due(self) -> int:
         """Claim and work every push job that is due now. Returns how many were worked on."""
