@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import (
     Integer,
@@ -50,13 +50,19 @@ from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
 from dropbell.db import UTCDateTime
 from dropbell.drops.models import Drop, DropVisit, ShopClick
-from dropbell.drops.schemas import BySource, HourFigures, ShopperFunnel, SourceFigures
+from dropbell.drops.schemas import (
+    BySource,
+    HourFigures,
+    ShopperFunnel,
+    ShopSource,
+    SourceFigures,
+)
 from dropbell.notifications.audience import covers
 from dropbell.notifications.models import DROP_TYPES, DropOpen, Notification
 from dropbell.reminders.models import DONE, Reminder, ReminderJob
 from dropbell.types import BigId
 
-SOURCES = ("notification", "push", "post", "tag", "drop")
+SOURCES: tuple[str, ...] = get_args(ShopSource)  # the API's list, in its order
 # A visit from one of these is the shopper opening a notification of the drop.
 NOTIFICATION_SOURCES = ("notification", "push")
 
