@@ -16,7 +16,7 @@ from dropbell.accounts.service import Caller, Viewer, caller_of
 from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.drops import images, regions
-from dropbell.drops.models import Drop, drop_status
+from dropbell.drops.models import Drop, DropStatus, drop_status
 from dropbell.drops.rollout import is_eligible
 from dropbell.drops.schemas import DropOut
 from dropbell.media import service as media
@@ -167,7 +167,7 @@ def _drop_out(
         post_id=drop.post_id,
         reminder_count=drop.reminder_count if reminder_count is None else reminder_count,
         reminded=offsets is not None,
-        remindable=remindable and status == "scheduled",
+        remindable=remindable and status == DropStatus.SCHEDULED,
         reminder_offsets=offsets,
         offset_choices=settings.offset_choices,
         url=f"{settings.public_url.rstrip('/')}/drops/{drop.id}",

@@ -45,7 +45,7 @@ from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.db import UTCDateTime
 from dropbell.drops import regions
-from dropbell.drops.models import Drop, drop_status
+from dropbell.drops.models import Drop, DropStatus, drop_status
 from dropbell.drops.rollout import ineligible_reason, is_eligible
 from dropbell.media.models import Media
 from dropbell.reminders.models import Reminder, format_offsets, parse_offsets
@@ -342,9 +342,9 @@ async def remind(
     if not regions.sold_in(drop.countries, caller.country):
         raise errors.NotEligible(ineligible_reason(settings, caller, drop.countries))
     status = drop_status(drop.launch_at, drop.cancelled_at, now)
-    if status == "cancelled":
+    if status == DropStatus.CANCELLED:
         raise errors.DropCancelled()
-    if status == "live":
+    if status == DropStatus.LIVE:
         raise errors.DropLive()
     if not changed and drop.was_offsets is not None and drop.was_offsets != chosen:
         await _rechoose_leads(conn, params)

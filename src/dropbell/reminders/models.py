@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, text
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dropbell.db import Base, UTCDateTime
+from dropbell.indexes import partial_index
+from dropbell.notifications.models import NotificationType
 from dropbell.types import BigId
 
 
@@ -31,13 +34,8 @@ class Reminder(Base):
             "drop_id",
             postgresql_include=["created_at", "ended_at", "offsets"],
         ),
-        Index(
-            "uq_reminders_open",
-            "drop_id",
-            "account_id",
-            unique=True,
-            sqlite_where=text("ended_at IS NULL"),
-            postgresql_where=text("ended_at IS NULL"),
+        partial_index(
+            "uq_reminders_open", "drop_id", "account_id", where="ended_at IS NULL", unique=True
         ),
     )
 
@@ -59,12 +57,19 @@ def parse_offsets(stored: str) -> list[int]:
 
 
 # Job kinds are the notification types they produce.
-SOON, LIVE, RESCHEDULED, CANCELLED = "drop_soon", "drop_live", "drop_rescheduled", "drop_cancelled"
+SOON, LIVE = NotificationType.DROP_SOON, NotificationType.DROP_LIVE
+RESCHEDULED, CANCELLED = NotificationType.DROP_RESCHEDULED, NotificationType.DROP_CANCELLED
 
-# Job states.
-PENDING, DONE = "pending", "done"
-SUPERSEDED = "superseded"  # the drop moved or was cancelled before this fired
-SKIPPED = "skipped"  # a drop_soon that came due after the launch (downtime): never sent
+
+class ReminderJobState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    SUPERSEDED = "superseded"  # the drop moved or was cancelled before this fired
+    SKIPPED = "skipped"  # a drop_soon that came due after the launch (downtime): never sent
+
+
+PENDING, DONE = ReminderJobState.PENDING, ReminderJobState.DONE
+SUPERSEDED, SKIPPED = ReminderJobState.SUPERSEDED, ReminderJobState.SKIPPED
 
 
 class ReminderJob(Base):

@@ -25,7 +25,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import func, select, type_coerce
@@ -36,12 +36,12 @@ from dropbell import metrics
 from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.db import UTCDateTime, read_sessions, transaction
-from dropbell.drops.models import Drop
+from dropbell.drops.models import Drop, DropStatus
 from dropbell.notifications.audience import audience_accounts
 from dropbell.notifications.models import Notification
 from dropbell.push import jobs as push_jobs
 from dropbell.reminders.models import DONE, PENDING, SKIPPED, SOON, Delivery, ReminderJob
-from dropbell.workers import default_worker_id, nap
+from dropbell.workers import default_worker_id, run_loop
 
 log = logging.getLogger(__name__)
 
@@ -100,23 +100,20 @@ class Scheduler:
         """Run until ``stop`` is set: release due notices, then nap until the next one."""
         log.info("scheduler %s started", self.worker_id)
         poll = self.settings.scheduler_poll_seconds
-        while not stop.is_set():
-            next_due: datetime | None = None
-            try:
-                await self.run_due()
-                next_due = await self.next_due_at()
-            except (OperationalError, InterfaceError, DBAPIError, OSError) as exc:
+
+        async def step() -> datetime | None:
+            await self.run_due()
+            return await self.next_due_at()
+
+        def failed(exc: Exception) -> float:
+            if isinstance(exc, (OperationalError, InterfaceError, DBAPIError, OSError)):
                 log.warning("database unavailable (%s); retrying", type(exc).__name__)
-                await asyncio.sleep(min(1.0, poll * 4))
-                continue
-            except Exception:
-                # A bug must not silently stop reminders for the whole process.
-                log.exception("scheduler error; retrying")
-                await asyncio.sleep(1.0)
-                continue
-            self.wake.clear()
-            wake_at = next_due or self.clock.now() + timedelta(seconds=poll)
-            await nap(self.clock, wake_at, poll, self.wake, stop)
+                return min(1.0, poll * 4)
+            # A bug must not silently stop reminders for the whole process.
+            log.exception("scheduler error; retrying")
+            return 1.0
+
+        await run_loop(self.clock, poll, self.wake, stop, step, failed)
         log.info("scheduler %s stopped", self.worker_id)
 
     async def run_due(self) -> int:
@@ -162,7 +159,7 @@ class Scheduler:
             drop = await session.get_one(Drop, job.drop_id)
             if job.kind == SOON:
                 status = drop.status_at(now)
-                if status != "scheduled":
+                if status != DropStatus.SCHEDULED:
                     # Downtime: the drop already launched (or was called off): never a stale
                     # "soon". Nothing to count either.
                     job.state, job.finished_at, job.counted_at = SKIPPED, now, now

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell import errors, times
 from dropbell.config import Settings
-from dropbell.drops.models import Drop
+from dropbell.drops.models import Drop, DropStatus
 from dropbell.reminders.models import (
     CANCELLED,
     LIVE,
@@ -47,9 +47,9 @@ async def reminded_offsets(
 def ensure_upcoming(drop: Drop, now: datetime) -> None:
     """Raise the 409 that fits when the drop is no longer ahead."""
     status = drop.status_at(now)
-    if status == "cancelled":
+    if status == DropStatus.CANCELLED:
         raise errors.DropCancelled()
-    if status == "live":
+    if status == DropStatus.LIVE:
         raise errors.DropLive()
 
 
