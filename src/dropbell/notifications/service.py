@@ -52,6 +52,12 @@ class InboxItem:
 # newest notices (``queries.walk_statement``) instead of joining every period to its
 # drop's (or brand's) notices. None: never walk (the bench's baseline, the join's tests).
 WALK_PERIODS: int | None = 100
+# The databases on which such shoppers are walked. On PostgreSQL the join, index-only
+# (``INCLUDE``), answered them with less CPU than the walk and its second statement at
+# 10,000 and at 10,000,000 subscribers (docs/benchmarks.md), and everyone else skips the
+# walk's guard there: one statement a page. SQLite's join of thousands of notices is
+# what the walk was made for.
+WALK_DATABASES = frozenset({"sqlite"})
 # How many of the newest notices such a walk looks at before it gives up for the join.
 WALK_NOTICES = 1_000
 
@@ -72,9 +78,10 @@ async def list_for(
     shoppers, through their reminders: each period joined to its drop's notices, which
     costs what their reminders cost (a few). A shopper with hundreds of reminders sees
     thousands of notices, and joining them all to keep the newest 21 is what made their
-    page slow (7.7 ms of SQL for 1,000 reminders); for them the newest notices are walked
-    instead, newest first, each checked against their periods, until a page is found. The
-    walk is bounded (``WALK_NOTICES``): if it does not fill the page, the join answers.
+    page slow on SQLite (7.7 ms of SQL for 1,000 reminders); there, for them, the newest
+    notices are walked instead, newest first, each checked against their periods, until a
+    page is found (``WALK_DATABASES``). The walk is bounded (``WALK_NOTICES``): if it does
+    not fill the page, the join answers.
     """
     fetch = page.limit + 1
     shape = (page.max_id is not None, after_id is not None, bool(types))
@@ -86,8 +93,9 @@ async def list_for(
     if types:
         params["types"] = list(types)
     statement = queries.inbox_statement(fetch, *shape)
-    if WALK_PERIODS is not None:
-        sqlite = not dialect.is_postgres(session)
+    database = session.get_bind().dialect.name
+    if WALK_PERIODS is not None and database in WALK_DATABASES:
+        sqlite = database == "sqlite"
         walk = queries.walk_statement(fetch, *shape, WALK_PERIODS, WALK_NOTICES, sqlite)
         walked = list(await session.scalars(walk, params))
         if len(walked) == fetch:  # the newest `fetch` notices they see: exact
