@@ -36,11 +36,9 @@ import httpx
 import psutil
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import text
 
-from dropbell.accounts.security import token_digest
-from dropbell.db import make_engine
 from dropbell.tools.bench.common import drop_postgres, load_drop, throwaway_postgres
+from dropbell.tools.bench.launch_load import add_tokens
 
 ROOT = Path(__file__).resolve().parents[1]
 console = Console()
@@ -66,19 +64,7 @@ async def load(url: str, subscribers: int, n: int, launch_at: datetime, now: dat
     """``subscribers`` shoppers (ids 1..) reminded on drop 1, the first N with a bearer
     token; the launch job."""
     await load_drop(url, subscribers, launch_at, now, offsets=OFFSETS)
-    postgres = url.startswith("postgresql")
-    engine = make_engine(url)
-    created = now if postgres else now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
-    rows = [{"a": i, "h": token_digest(token_for(i)), "now": created} for i in range(1, n + 1)]
-    async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO access_tokens (account_id, token_hash, platform, created_at)"
-                " VALUES (:a, :h, 'ios', :now)"
-            ),
-            rows,
-        )
-    await engine.dispose()
+    await add_tokens(url, range(1, n + 1), now, token=token_for)
 
 
 @contextlib.contextmanager

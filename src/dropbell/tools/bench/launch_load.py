@@ -11,7 +11,7 @@ ten of their notices. Beside it, the old design's write on the same data
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -280,12 +280,19 @@ async def _settle(engine: AsyncEngine, pg: bool) -> None:
             await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-async def add_tokens(url: str, accounts: Sequence[int], now: datetime) -> None:
-    """A bearer token ``bench-<id>`` for each of ``accounts`` (a sample: at most thousands)."""
+async def add_tokens(
+    url: str,
+    accounts: Iterable[int],
+    now: datetime,
+    token: Callable[[int], str] | None = None,
+) -> None:
+    """A bearer token (``token(id)``, by default ``bench-<id>``) for each of ``accounts``
+    (a sample: at most thousands)."""
+    name = token or bench_token
     pg = url.startswith("postgresql")
     engine = make_engine(url)
     at_now = time_param(now, pg)
-    rows = [{"a": a, "h": token_digest(bench_token(a)), "now": at_now} for a in accounts]
+    rows = [{"a": a, "h": token_digest(name(a)), "now": at_now} for a in accounts]
     async with engine.begin() as conn:
         await conn.execute(
             text(
