@@ -9,13 +9,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+def name(session: AsyncSession) -> str:
+    """The session's database: ``"sqlite"`` or ``"postgresql"``."""
+    return session.get_bind().dialect.name
+
+
 def insert(session: AsyncSession, table: Any) -> Any:
     """``INSERT`` with ``on_conflict_do_nothing`` for the session's database."""
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+    return postgresql.insert(table) if is_postgres(session) else sqlite.insert(table)
 
 
 def is_postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+    return name(session) == "postgresql"

@@ -93,7 +93,7 @@ async def list_for(
     if types:
         params["types"] = list(types)
     statement = queries.inbox_statement(fetch, *shape)
-    database = session.get_bind().dialect.name
+    database = dialect.name(session)
     if WALK_PERIODS is not None and database in WALK_DATABASES:
         sqlite = database == "sqlite"
         walk = queries.walk_statement(fetch, *shape, WALK_PERIODS, WALK_NOTICES, sqlite)
