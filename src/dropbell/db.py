@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from dropbell import sqlite_driver
+
 log = logging.getLogger(__name__)
 
 NAMING = {
@@ -87,6 +89,7 @@ def make_engine(
     # hashes, token digests and push keys.
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
+        kwargs.setdefault("async_creator", sqlite_driver.creator(url))
         engine = create_async_engine(url, **kwargs)
         _tune_sqlite(engine)
         return engine
