@@ -9,7 +9,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from dropbell.clock import Clock
+from dropbell.config import Settings
+from dropbell.db import read_sessions
 
 
 def default_worker_id() -> str:
@@ -52,3 +56,33 @@ async def run_loop(
             continue
         wake.clear()
         await nap(clock, next_at or clock.now() + timedelta(seconds=poll), poll, wake, stop)
+
+
+class Worker:
+    """What a worker holds: its sessions (``reads``: on :func:`dropbell.db.reading`), clock,
+    settings, name and the event that pokes it (``wake``)."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        settings: Settings,
+        worker_id: str | None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.reads = read_sessions(sessionmaker)
+        self.clock = clock
+        self.settings = settings
+        self.worker_id = worker_id or default_worker_id()
+        self.wake = asyncio.Event()
+
+    async def loop(
+        self,
+        stop: asyncio.Event,
+        step: Callable[[], Awaitable[datetime | None]],
+        failed: Callable[[Exception], float],
+    ) -> None:
+        """:func:`run_loop` with this worker's clock, poll (``scheduler_poll_seconds``) and
+        ``wake``."""
+        poll = self.settings.scheduler_poll_seconds
+        await run_loop(self.clock, poll, self.wake, stop, step, failed)

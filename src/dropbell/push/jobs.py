@@ -36,14 +36,14 @@ from dropbell import dialect, i18n
 from dropbell.accounts.models import Account
 from dropbell.clock import Clock
 from dropbell.config import Settings
-from dropbell.db import UTCDateTime, read_sessions, transaction
+from dropbell.db import UTCDateTime, transaction
 from dropbell.drops.images import push_icon
 from dropbell.drops.models import Drop
 from dropbell.notifications.models import NotificationType
 from dropbell.push import keys, ledger, payload
 from dropbell.push.models import DeliveryState, JobState, PushJob
 from dropbell.push.sender import Outcome, Sender, Target
-from dropbell.workers import default_worker_id, run_loop
+from dropbell.workers import Worker
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def _by_language(targets: list[Target]) -> dict[str, list[Target]]:
     return groups
 
 
-class PushWorker:
+class PushWorker(Worker):
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
@@ -147,14 +147,10 @@ class PushWorker:
         sender: Sender | None = None,
         audience: Audience = notice_audience,
     ) -> None:
-        self.sessionmaker = sessionmaker
-        self.reads = read_sessions(sessionmaker)  # the audience's next batch (step)
-        self.clock = clock
-        self.settings = settings
-        self.worker_id = worker_id or default_worker_id()
+        # ``reads``: the audience's next batch (step)
+        super().__init__(sessionmaker, clock, settings, worker_id)
         self.sender = sender or Sender(settings, clock)
         self.audience = audience
-        self.wake = asyncio.Event()
 
     @property
     def lease(self) -> timedelta:
@@ -165,8 +161,7 @@ class PushWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set: work due jobs, then nap until the next (or a poke)."""
-        poll = self.settings.scheduler_poll_seconds
-        await run_loop(self.clock, poll, self.wake, stop, self._step, self._failed)
+        await self.loop(stop, self._step, self._failed)
 
     async def _step(self) -> datetime | None:
         await self.run_due()

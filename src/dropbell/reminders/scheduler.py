@@ -35,13 +35,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dropbell import metrics
 from dropbell.clock import Clock
 from dropbell.config import Settings
-from dropbell.db import UTCDateTime, read_sessions, transaction
+from dropbell.db import UTCDateTime, transaction
 from dropbell.drops.models import Drop, DropStatus
 from dropbell.notifications.audience import audience_accounts
 from dropbell.notifications.models import Notification
 from dropbell.push import jobs as push_jobs
 from dropbell.reminders.models import DONE, PENDING, SKIPPED, SOON, Delivery, ReminderJob
-from dropbell.workers import default_worker_id, run_loop
+from dropbell.workers import Worker
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def scheduler_listeners(publisher: _Publisher) -> list[Listener]:
     return [publish_live]
 
 
-class Scheduler:
+class Scheduler(Worker):
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
@@ -88,13 +88,8 @@ class Scheduler:
         worker_id: str | None = None,
         listeners: list[Listener] | None = None,
     ) -> None:
-        self.sessionmaker = sessionmaker
-        self.reads = read_sessions(sessionmaker)  # the audience count (count_next)
-        self.clock = clock
-        self.settings = settings
-        self.worker_id = worker_id or default_worker_id()
+        super().__init__(sessionmaker, clock, settings, worker_id)  # reads: count_next
         self.listeners: list[Listener] = list(listeners or [])
-        self.wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set: release due notices, then nap until the next one."""
@@ -113,7 +108,7 @@ class Scheduler:
             log.exception("scheduler error; retrying")
             return 1.0
 
-        await run_loop(self.clock, poll, self.wake, stop, step, failed)
+        await self.loop(stop, step, failed)
         log.info("scheduler %s stopped", self.worker_id)
 
     async def run_due(self) -> int:
