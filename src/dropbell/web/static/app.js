@@ -206,6 +206,30 @@
     return ok;
   };
 
+  // Post a form in the background, its button busy meanwhile. `done(r)` takes a successful
+  // answer (a fragment of HTML) and says whether it did (true: the button went with the old
+  // HTML). Otherwise `failed(r)` may take the error (true: nothing more to do), else its own
+  // words are shown and the button is free again.
+  const sendForm = async (form, button, done, failed = () => false) => {
+    if (button) button.setAttribute("aria-busy", "true");
+    try {
+      const r = await fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { "X-CSRF-Token": csrf, "X-Fragment": "1" },
+        credentials: "same-origin",
+      });
+      if (r.ok && (await done(r))) return;
+      if (failed(r)) return;
+      let message = ui("Something went wrong. Try again.");
+      try { message = (await r.json()).error || message; } catch (_) { /* not JSON */ }
+      toast(message);
+    } catch (_) {
+      toast(ui("You seem to be offline."));
+    }
+    if (button) button.removeAttribute("aria-busy");
+  };
+
   // Like / repost / bookmark / share: post in the background and swap the post's action bar
   // (every copy of it: a post and its reposts can be on one page), keeping keyboard focus.
   const postAction = async (form) => {
@@ -230,47 +254,33 @@
         toast(copied ? ui("Link copied") : ui("Copy this link: {url}", { url: shareUrl }));
       }
     }
-    if (button) button.setAttribute("aria-busy", "true");
-    try {
-      const r = await fetch(form.action, {
-        method: "POST",
-        body: new FormData(form),
-        headers: { "X-CSRF-Token": csrf, "X-Fragment": "1" },
-        credentials: "same-origin",
+    const done = async (r) => {
+      const html = await r.text();
+      // An undone repost: the shopper's own repost entry leaves the timeline at once.
+      const gone = form.action.endsWith("/unrepost")
+        ? [...document.querySelectorAll(`article[data-own-repost][data-post-id="${CSS.escape(id)}"]`)]
+        : [];
+      const fromGone = gone.some((entry) => entry.contains(bar));
+      document.querySelectorAll(`[data-post-actions="${CSS.escape(id)}"]`).forEach((el) => {
+        replaceWith(el, html, el === bar && !fromGone ? focusKey : null);
       });
-      if (r.ok) {
-        const html = await r.text();
-        // An undone repost: the shopper's own repost entry leaves the timeline at once.
-        const gone = form.action.endsWith("/unrepost")
-          ? [...document.querySelectorAll(`article[data-own-repost][data-post-id="${CSS.escape(id)}"]`)]
-          : [];
-        const fromGone = gone.some((entry) => entry.contains(bar));
-        document.querySelectorAll(`[data-post-actions="${CSS.escape(id)}"]`).forEach((el) => {
-          replaceWith(el, html, el === bar && !fromGone ? focusKey : null);
-        });
-        if (gone.length) {
-          const after = gone[gone.length - 1].nextElementSibling;
-          gone.forEach((entry) => entry.remove());
-          if (fromGone) {
-            // Focus the original's Repost button if it is on the page, else what came next.
-            const target = document.querySelector(`[data-post-actions="${CSS.escape(id)}"] [data-focus-key="repost"]`)
-              || after?.querySelector("a[href], button") || document.getElementById("main");
-            if (target instanceof HTMLElement) target.focus();
-          }
+      if (gone.length) {
+        const after = gone[gone.length - 1].nextElementSibling;
+        gone.forEach((entry) => entry.remove());
+        if (fromGone) {
+          // Focus the original's Repost button if it is on the page, else what came next.
+          const target = document.querySelector(`[data-post-actions="${CSS.escape(id)}"] [data-focus-key="repost"]`)
+            || after?.querySelector("a[href], button") || document.getElementById("main");
+          if (target instanceof HTMLElement) target.focus();
         }
-        return;
       }
-      if (r.status === 401) {
-        window.location.href = `/login?next=${encodeURIComponent(window.location.pathname)}`;
-        return;
-      }
-      let message = ui("Something went wrong. Try again.");
-      try { message = (await r.json()).error || message; } catch (_) { /* not JSON */ }
-      toast(message);
-    } catch (_) {
-      toast(ui("You seem to be offline."));
-    }
-    if (button) button.removeAttribute("aria-busy");
+      return true;
+    };
+    await sendForm(form, button, done, (r) => {
+      if (r.status !== 401) return false;
+      window.location.href = `/login?next=${encodeURIComponent(window.location.pathname)}`;
+      return true;
+    });
   };
 
   // My reminders: Undo posts in the background and takes the row away; focus moves to the
@@ -278,38 +288,24 @@
   const removeReminder = async (form) => {
     const row = form.closest("[data-reminder-row]");
     const button = form.querySelector("button");
-    if (button) button.setAttribute("aria-busy", "true");
-    try {
-      const r = await fetch(form.action, {
-        method: "POST",
-        body: new FormData(form),
-        headers: { "X-CSRF-Token": csrf, "X-Fragment": "1" },
-        credentials: "same-origin",
-      });
-      if (r.ok && row) {
-        const title = row.querySelector("h2")?.textContent.trim() || "the drop";
-        const next = row.nextElementSibling || row.previousElementSibling;
-        row.remove();
-        if (!document.querySelector("[data-reminder-row]")) {
-          document.querySelector("[data-reminder-list]")?.remove();
-          const empty = document.querySelector("[data-reminders-empty]");
-          if (empty) empty.hidden = false;
-        }
-        toast(ui("Reminder removed: {title}", { title }));
-        const focus = next?.querySelector('[data-focus-key="undo"]') || document.querySelector("h1");
-        if (focus instanceof HTMLElement) {
-          if (!focus.hasAttribute("tabindex") && focus.tagName === "H1") focus.setAttribute("tabindex", "-1");
-          focus.focus();
-        }
-        return;
+    await sendForm(form, button, () => {
+      if (!row) return false;
+      const title = row.querySelector("h2")?.textContent.trim() || "the drop";
+      const next = row.nextElementSibling || row.previousElementSibling;
+      row.remove();
+      if (!document.querySelector("[data-reminder-row]")) {
+        document.querySelector("[data-reminder-list]")?.remove();
+        const empty = document.querySelector("[data-reminders-empty]");
+        if (empty) empty.hidden = false;
       }
-      let message = ui("Something went wrong. Try again.");
-      try { message = (await r.json()).error || message; } catch (_) { /* not JSON */ }
-      toast(message);
-    } catch (_) {
-      toast(ui("You seem to be offline."));
-    }
-    if (button) button.removeAttribute("aria-busy");
+      toast(ui("Reminder removed: {title}", { title }));
+      const focus = next?.querySelector('[data-focus-key="undo"]') || document.querySelector("h1");
+      if (focus instanceof HTMLElement) {
+        if (!focus.hasAttribute("tabindex") && focus.tagName === "H1") focus.setAttribute("tabindex", "-1");
+        focus.focus();
+      }
+      return true;
+    });
   };
 
   // Remind me / Reminder set: post in the background and swap the card.
@@ -337,26 +333,14 @@
     // Remind me on a drop's page sits outside the form of the leads it sends (form=…).
     const button = event.submitter instanceof HTMLButtonElement ? event.submitter : form.querySelector("button");
     const focusKey = button?.dataset.focusKey || focusKeyIn(card);
-    if (button) button.setAttribute("aria-busy", "true");
-    try {
-      const r = await fetch(form.action, {
-        method: "POST",
-        body: new FormData(form),
-        headers: { "X-CSRF-Token": csrf, "X-Fragment": "1" },
-        credentials: "same-origin",
-      });
-      if (r.ok) {
-        replaceWith(card, await r.text(), focusKey);
-        return;
-      }
-      let message = ui("Something went wrong. Try again.");
-      try { message = (await r.json()).error || message; } catch (_) { /* not JSON */ }
-      toast(message);
-      if (r.status === 409) refreshDrop(card.dataset.dropId);
-    } catch (_) {
-      toast(ui("You seem to be offline."));
-    }
-    if (button) button.removeAttribute("aria-busy");
+    const done = async (r) => {
+      replaceWith(card, await r.text(), focusKey);
+      return true;
+    };
+    await sendForm(form, button, done, (r) => {
+      if (r.status === 409) refreshDrop(card.dataset.dropId); // the toast says why
+      return false;
+    });
   });
 
   // The unread badge (and the tab title) follow the live count.
