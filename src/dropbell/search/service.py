@@ -23,8 +23,8 @@ from dropbell import dialect, errors
 from dropbell.accounts.models import Account
 from dropbell.accounts.schemas import BrandOut
 from dropbell.accounts.service import Viewer
-from dropbell.clock import Clock
 from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.drops import service as drops
 from dropbell.drops.models import Drop
 from dropbell.posts import presenter as post_presenter
@@ -60,23 +60,16 @@ def parse(q: str) -> Query:
     return Query(words=found, tag=tag, username=q.removeprefix("@").lower())
 
 
-async def search(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    viewer: Viewer | None,
-    q: str,
-    limit: int,
-) -> SearchOut:
+async def search(ctx: Context, viewer: Viewer | None, q: str, limit: int) -> SearchOut:
     """What ``q`` finds, as ``viewer`` sees it: at most ``limit`` of each kind."""
     query = parse(q)
-    drop_rows = await _drops(session, query, limit)
-    post_rows = await _posts(session, query, limit)
+    drop_rows = await _drops(ctx.session, query, limit)
+    post_rows = await _posts(ctx.session, query, limit)
     return SearchOut(
-        drops=await drops.present(session, clock, settings, drop_rows, viewer),
-        posts=await post_presenter.present(session, clock, settings, post_rows, viewer),
-        accounts=await _accounts(session, query, limit),
-        hashtags=await _hashtags(session, settings, query, limit),
+        drops=await drops.present(ctx, drop_rows, viewer),
+        posts=await post_presenter.present(ctx, post_rows, viewer),
+        accounts=await _accounts(ctx.session, query, limit),
+        hashtags=await _hashtags(ctx.session, ctx.settings, query, limit),
     )
 
 
