@@ -165,7 +165,7 @@ async def create_drop(
     await _flush_unique_tag(ctx.session)
     await posts.set_announcement(ctx.session, post.id, _announcement_text(drop), [drop.tag])
     await search_index.index_drop(ctx.session, drop)
-    await reminders.schedule_launch(ctx.session, ctx.settings, drop, now)
+    await reminders.schedule_launch(ctx, drop, now)
     await announce_drop(ctx.session, drop, now)  # to the brand's followers, in this commit
     return drop
 
@@ -192,7 +192,7 @@ async def update_drop(
         check_launch_at(ctx.settings, new_launch, now)
     else:
         new_launch = None
-    await _check_changes(ctx.session, ctx.settings, viewer, drop, changes, request_host)
+    await _check_changes(ctx, viewer, drop, changes, request_host)
     if "tag" in changes and changes["tag"] != drop.tag:
         changes["tag_skeleton"] = await _check_tag(ctx.session, changes["tag"], drop.id)
     for field, value in changes.items():
@@ -208,14 +208,13 @@ async def update_drop(
         drop.launch_at = new_launch
         drop.schedule_version += 1
         await ctx.session.flush()
-        await reminders.reschedule(ctx.session, ctx.settings, drop, now)
+        await reminders.reschedule(ctx, drop, now)
     await ctx.session.flush()
     return drop
 
 
 async def _check_changes(
-    session: AsyncSession,
-    settings: Settings,
+    ctx: Context,
     viewer: Viewer,
     drop: Drop,
     changes: dict[str, Any],
@@ -227,7 +226,11 @@ async def _check_changes(
             changes["shop_url"], [d.domain for d in viewer.account.shop_domains]
         )
     await images.check_image(
-        session, drop.brand_id, changes, _url_check(settings, request_host), was_url=drop.image_url
+        ctx.session,
+        drop.brand_id,
+        changes,
+        _url_check(ctx.settings, request_host),
+        was_url=drop.image_url,
     )
     if changes.get("price") is not None:
         changes["price"] = str(changes["price"])

@@ -40,7 +40,7 @@ def _notice(key: str | None) -> str | None:
 async def _form_page(
     ctx: PageContext, form: Form, *, drop: object = None, status_code: int = 200
 ) -> HTMLResponse:
-    image = await shown_image(ctx.session, ctx.settings, ctx.need(), form)
+    image = await shown_image(ctx, ctx.need(), form)
     context = {
         "form": form,
         "drop": drop,

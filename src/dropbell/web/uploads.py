@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 
 from dropbell import errors
 from dropbell.accounts.service import Viewer
-from dropbell.config import Settings
 from dropbell.context import Context
 from dropbell.i18n import _
 from dropbell.media import service as media
@@ -41,17 +39,15 @@ async def take_image(ctx: Context, viewer: Viewer, raw: FormData, form: Form) ->
         form.errors["image_alt"] = _(ALT_NEEDED)
 
 
-async def shown_image(
-    session: AsyncSession, settings: Settings, viewer: Viewer, form: Form
-) -> dict[str, Any] | None:
+async def shown_image(ctx: Context, viewer: Viewer, form: Form) -> dict[str, Any] | None:
     """The form's uploaded image as the drop's card shows it (``_picture.html``), if the
     form has one of the brand's."""
     raw = form.values.get("media_id", "")
     if not raw.isdigit():
         return None
     try:
-        upload = await media.check_media(session, viewer.account.id, int(raw))
+        upload = await media.check_media(ctx.session, viewer.account.id, int(raw))
     except errors.AppError:
         return None
-    shown = media.present(settings, upload)
+    shown = media.present(ctx.settings, upload)
     return {"image_url": shown.url, "image_sizes": shown.sizes, "image_alt": ""}

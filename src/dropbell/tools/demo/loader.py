@@ -181,18 +181,17 @@ def _signup(username: str, name: str, country: str, language: str, tz: str) -> A
 
 async def _add_people(loading: Context) -> dict[str, Account]:
     """The brands (approved partners), the shoppers, and Maison Aurelle's followers."""
-    session, clock = loading.session, loading.clock
+    session = loading.session
     people: dict[str, Account] = {}
     for brand in BRANDS:
         people[brand.username] = await accounts.create_account(
-            session,
-            clock,
+            loading,
             _signup(brand.username, brand.display_name, "US", "en", "America/New_York"),
         )
         await accounts.approve_partner(session, brand.username, [brand.domain])
     for username, name, country, language, tz in SHOPPERS:
         people[username] = await accounts.create_account(
-            session, clock, _signup(username, name, country, language, tz)
+            loading, _signup(username, name, country, language, tz)
         )
     for username in FOLLOWERS:  # before Maison Aurelle announces: they hear of it
         fan = Viewer(account=people[username], platform="ios", token_id=0)
