@@ -214,11 +214,7 @@ async def update_drop(
 
 
 async def _check_changes(
-    ctx: Context,
-    viewer: Viewer,
-    drop: Drop,
-    changes: dict[str, Any],
-    request_host: str | None,
+    ctx: Context, viewer: Viewer, drop: Drop, changes: dict[str, Any], request_host: str | None
 ) -> None:
     """An edit's fields checked and in the columns' form (all but the launch and tag)."""
     if "shop_url" in changes:

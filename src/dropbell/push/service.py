@@ -32,7 +32,7 @@ from dropbell.push.schemas import (
 
 
 async def public_key(ctx: Context) -> PushKeyOut:
-    key = await keys.current_key(ctx.session, ctx.clock, ctx.settings)
+    key = await keys.current_key(ctx)
     return PushKeyOut(public_key=key.public_key)
 
 
@@ -66,7 +66,7 @@ async def subscribe(ctx: Context, viewer: Viewer, body: SubscribeBody) -> PushSu
     """Subscribe the caller's token, replacing the token's subscription if it had one."""
     endpoint = body.subscription.endpoint.strip()
     await netcheck.check_endpoint(endpoint, ctx.settings.push_allowed)
-    key = await keys.current_key(ctx.session, ctx.clock, ctx.settings)
+    key = await keys.current_key(ctx)
     now = ctx.clock.now()
     alerts = _merge({}, body.data.alerts if body.data else {})
     values = {
@@ -92,7 +92,7 @@ async def subscribe(ctx: Context, viewer: Viewer, body: SubscribeBody) -> PushSu
 
 async def get_subscription(ctx: Context, viewer: Viewer) -> PushSubscriptionOut:
     row = await _token_subscription(ctx.session, viewer)
-    key = await keys.current_key(ctx.session, ctx.clock, ctx.settings)
+    key = await keys.current_key(ctx)
     return _out(row, key.public_key)
 
 
@@ -102,7 +102,7 @@ async def update_alerts(ctx: Context, viewer: Viewer, body: UpdateBody) -> PushS
     row.alerts = _merge(row.alerts, body.data.alerts)
     row.updated_at = ctx.clock.now()
     await ctx.session.flush()
-    key = await keys.current_key(ctx.session, ctx.clock, ctx.settings)
+    key = await keys.current_key(ctx)
     return _out(row, key.public_key)
 
 
