@@ -17,10 +17,10 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
 from dropbell import i18n
-from dropbell.accounts.deps import Ctx as AppCtx
-from dropbell.accounts.deps import WebViewer
+from dropbell.accounts.deps import Session, WebViewer
 from dropbell.accounts.service import Viewer
 from dropbell.context import Context
+from dropbell.deps import AppClock, AppSettings
 from dropbell.notifications import service as notifications
 from dropbell.web.render import render, request_locale
 from dropbell.web.routing import LoginRequired
@@ -72,17 +72,23 @@ class PageContext(Context):
         return self.render(name, context, status_code=status_code, headers=headers, unread=unread)
 
 
-async def page_context(request: Request, viewer: WebViewer, ctx: AppCtx) -> PageContext:
+# From the request's dependencies themselves, not ``accounts.deps.Ctx``: a page builds one
+# context, not two.
+async def page_context(
+    request: Request, viewer: WebViewer, session: Session, clock: AppClock, settings: AppSettings
+) -> PageContext:
     # The texts the handler and pagedata make (a form's error, a funnel's labels) speak the
     # page's language too; render() picks the same one.
     i18n.set_for_request(request_locale(request, viewer))
-    return PageContext(ctx.session, ctx.clock, ctx.settings, request, viewer)
+    return PageContext(session, clock, settings, request, viewer)
 
 
-async def guest_context(request: Request, ctx: AppCtx) -> PageContext:
+async def guest_context(
+    request: Request, session: Session, clock: AppClock, settings: AppSettings
+) -> PageContext:
     """For the sign-up and log-in forms' POSTs: nobody is looked up (the viewer is None)."""
     i18n.set_for_request(request_locale(request, None))
-    return PageContext(ctx.session, ctx.clock, ctx.settings, request)
+    return PageContext(session, clock, settings, request)
 
 
 Ctx = Annotated[PageContext, Depends(page_context)]
