@@ -17,6 +17,7 @@ from dropbell import errors
 from dropbell.cli import app as cli
 from dropbell.clock import FakeClock
 from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.db import transaction
 from dropbell.push import keys
 from dropbell.push.jobs import PushWorker
@@ -40,7 +41,7 @@ async def test_rotation_retires_the_key_and_the_subscriptions(
     old_key = await push.server_key()
     rotated_at = clock.now()
     async with transaction(push.sessionmaker) as session:
-        rotation = await keys.rotate_key(session, clock, settings)
+        rotation = await keys.rotate_key(Context(session, clock, settings))
     assert rotation.removed_subscriptions == 1
     new_key = await push.server_key()
     assert new_key == rotation.public_key != old_key
@@ -87,7 +88,7 @@ async def test_the_operators_key_wins_and_is_never_logged(
     async with push.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(PushKey)) == 0
         with pytest.raises(errors.Conflict):
-            await keys.rotate_key(session, clock, settings)
+            await keys.rotate_key(Context(session, clock, settings))
     assert repr(settings).count(_raw(private)) == 0 and "BEGIN" not in repr(settings)
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert _raw(private) not in logged and "PRIVATE KEY" not in logged
@@ -104,7 +105,7 @@ async def test_the_vapid_header_is_cached_per_origin_and_signed_again_before_exp
 ) -> None:
     sender = Sender(settings, clock)
     async with transaction(push.sessionmaker) as session:
-        key = await keys.current_key(session, clock, settings)
+        key = await keys.current_key(Context(session, clock, settings))
     origin = await sender._origin(origin_of(push.device().endpoint))
     aud = push.service.origin
     first = sender._vapid(origin, aud, key, clock.now())

@@ -11,6 +11,7 @@ import pytest
 
 from dropbell.clock import FakeClock
 from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.db import make_engine, make_sessionmaker, transaction
 from dropbell.push import keys
 from dropbell.push.jobs import PushWorker
@@ -57,7 +58,7 @@ async def test_killed_mid_batch_resends_at_most_what_was_in_flight(
     step = await push_worker.step(job)
     assert len(step.targets) == 4
     async with transaction(push.sessionmaker) as session:
-        key = await keys.current_key(session, clock, push_worker.settings)
+        key = await keys.current_key(Context(session, clock, push_worker.settings))
         messages = await push_worker._messages(session, job)
         assert messages is not None
         message = messages["en"]  # the devices' accounts speak English
@@ -84,7 +85,7 @@ async def test_a_crash_between_batches_repeats_nothing(
     job = await push_worker.claim()
     assert job is not None
     async with transaction(push.sessionmaker) as session:
-        key = await keys.current_key(session, clock, push_worker.settings)
+        key = await keys.current_key(Context(session, clock, push_worker.settings))
         messages = await push_worker._messages(session, job)
         assert messages is not None
         message = messages["en"]  # the devices' accounts speak English

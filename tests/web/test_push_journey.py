@@ -482,13 +482,14 @@ def _wait_endpoint(phone: Phone, endpoint: str) -> dict[str, Any]:
 async def _rotate_key(database_url: str) -> None:
     from dropbell.clock import SystemClock
     from dropbell.config import Settings
+    from dropbell.context import Context
     from dropbell.db import make_engine, make_sessionmaker
     from dropbell.push.keys import rotate_key
 
     engine = make_engine(database_url)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
-            await rotate_key(session, SystemClock(), Settings(database_url=database_url))
+            await rotate_key(Context(session, SystemClock(), Settings(database_url=database_url)))
     finally:
         await engine.dispose()
 

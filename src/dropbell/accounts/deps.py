@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from dropbell import errors
 from dropbell.accounts.service import Caller, Viewer, caller_for_token, viewer_for_token
+from dropbell.context import Context
 from dropbell.db import session_dependency
+from dropbell.deps import AppClock, AppSettings
 from dropbell.reminders import hotpath
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
@@ -24,6 +26,15 @@ SESSION_COOKIE = "dropbell_session"
 # response is sent, so a client that got a 2xx always finds its change in the database
 # (and a Remind me's row lock on the drop is not held while the response goes out).
 Session = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
+
+
+async def get_context(session: Session, clock: AppClock, settings: AppSettings) -> Context:
+    """The request's ``Context``: the session above (its transaction still the request
+    dependency's), and the app's clock and settings."""
+    return Context(session, clock, settings)
+
+
+Ctx = Annotated[Context, Depends(get_context)]
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 # Remind me's unit of work: a connection, no ORM session (see reminders.hotpath.connection).
 # A request uses one or the other, never both: it must not hold two pooled connections.

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Request
 
 from dropbell import errors
 from dropbell.accounts import service
-from dropbell.accounts.deps import CurrentViewer, Session
+from dropbell.accounts.deps import Ctx, CurrentViewer
 from dropbell.accounts.schemas import (
     AccountCreate,
     AccountOut,
@@ -13,7 +13,6 @@ from dropbell.accounts.schemas import (
     TokenOut,
     TokenRequest,
 )
-from dropbell.deps import AppClock
 from dropbell.ratelimit import check_login_backoff, limit, login_failed, login_succeeded
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -25,17 +24,15 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
     response_model=AccountOut,
     dependencies=[Depends(limit("signup", by="ip"))],
 )
-async def create_account(body: AccountCreate, session: Session, clock: AppClock) -> AccountOut:
+async def create_account(body: AccountCreate, ctx: Ctx) -> AccountOut:
     """Sign up. Usernames are case-insensitive and stored lower-case."""
-    return service.present(await service.create_account(session, clock, body))
+    return service.present(await service.create_account(ctx, body))
 
 
 @router.post(
     "/auth/token", response_model=TokenOut, dependencies=[Depends(limit("token", by="ip"))]
 )
-async def token(
-    body: TokenRequest, request: Request, session: Session, clock: AppClock
-) -> TokenOut:
+async def token(body: TokenRequest, request: Request, ctx: Ctx) -> TokenOut:
     """Log in: a bearer token for this client app (`platform` decides the rollout).
 
     After `DROPBELL_LOGIN_BACKOFF_AFTER` wrong passwords in a row for a username, its
@@ -45,7 +42,7 @@ async def token(
     await check_login_backoff(request, body.username)
     try:
         access_token, account = await service.issue_token(
-            session, clock, body.username, body.password, body.platform
+            ctx, body.username, body.password, body.platform
         )
     except errors.Unauthorized:
         await login_failed(request, body.username)
@@ -55,26 +52,22 @@ async def token(
 
 
 @router.post("/auth/revoke", response_model=dict[str, bool])
-async def revoke(viewer: CurrentViewer, session: Session, clock: AppClock) -> dict[str, bool]:
+async def revoke(viewer: CurrentViewer, ctx: Ctx) -> dict[str, bool]:
     """Log out: the token used for this request stops working at once."""
-    await service.revoke_token(session, clock, viewer.token_id)
+    await service.revoke_token(ctx, viewer.token_id)
     return {"revoked": True}
 
 
 @router.post("/auth/revoke_all", response_model=RevokedOut)
-async def revoke_all(viewer: CurrentViewer, session: Session, clock: AppClock) -> RevokedOut:
+async def revoke_all(viewer: CurrentViewer, ctx: Ctx) -> RevokedOut:
     """Log out everywhere: every token and web session of the account stops working at
     once (this one too), and their open event streams end."""
-    return RevokedOut(revoked=await service.revoke_all(session, clock, viewer.account.id))
+    return RevokedOut(revoked=await service.revoke_all(ctx, viewer.account.id))
 
 
 @router.post("/auth/password", response_model=RevokedOut)
 async def change_password(
-    body: PasswordChange,
-    request: Request,
-    viewer: CurrentViewer,
-    session: Session,
-    clock: AppClock,
+    body: PasswordChange, request: Request, viewer: CurrentViewer, ctx: Ctx
 ) -> RevokedOut:
     """Change the password. The current one must be right (else 403 `wrong_password`,
     counted in the log-in back-off); the new one follows the sign-up rules. Every other
@@ -83,7 +76,7 @@ async def change_password(
     username = viewer.account.username
     await check_login_backoff(request, username)
     try:
-        revoked = await service.change_password(session, clock, viewer, body)
+        revoked = await service.change_password(ctx, viewer, body)
     except errors.WrongPassword:
         await login_failed(request, username)
         raise

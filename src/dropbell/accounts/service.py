@@ -16,8 +16,8 @@ from dropbell import errors, hostnames
 from dropbell.accounts import security
 from dropbell.accounts.models import AccessToken, Account, ShopDomain
 from dropbell.accounts.schemas import AccountCreate, AccountOut, PasswordChange, ProfileUpdate
-from dropbell.clock import Clock
 from dropbell.confusables import name_skeletons
+from dropbell.context import Context
 from dropbell.db import UTCDateTime
 from dropbell.live import publish
 from dropbell.search import index as search_index
@@ -59,9 +59,9 @@ def caller_of(viewer: Viewer | None) -> Caller | None:
     return viewer.caller if viewer is not None else None
 
 
-async def create_account(session: AsyncSession, clock: Clock, data: AccountCreate) -> Account:
+async def create_account(ctx: Context, data: AccountCreate) -> Account:
     display_name = data.display_name or data.username
-    await check_display_name(session, display_name)
+    await check_display_name(ctx.session, display_name)
     account = Account(
         username=data.username,
         password_hash=security.hash_password(data.password),
@@ -70,15 +70,15 @@ async def create_account(session: AsyncSession, clock: Clock, data: AccountCreat
         language=data.language,
         timezone=data.timezone,
         is_partner=False,
-        created_at=clock.now(),
+        created_at=ctx.clock.now(),
     )
-    session.add(account)
+    ctx.session.add(account)
     try:
-        async with session.begin_nested():
-            await session.flush()
+        async with ctx.session.begin_nested():
+            await ctx.session.flush()
     except IntegrityError:
         raise errors.UsernameTaken() from None
-    return await get_account(session, account.id)
+    return await get_account(ctx.session, account.id)
 
 
 # Marks that look like the verified mark the web app puts beside a partner's name.
@@ -142,24 +142,24 @@ async def get_by_username(session: AsyncSession, username: str) -> Account | Non
 
 
 async def issue_token(
-    session: AsyncSession, clock: Clock, username: str, password: str, platform: str
+    ctx: Context, username: str, password: str, platform: str
 ) -> tuple[str, Account]:
     """Check the password and return a new bearer token (shown once; stored hashed)."""
-    account = await get_by_username(session, username)
+    account = await get_by_username(ctx.session, username)
     if not security.verify_password(account.password_hash if account else None, password):
         raise errors.Unauthorized("Wrong username or password.")
     assert account is not None
     token = security.new_token()
-    session.add(
+    ctx.session.add(
         AccessToken(
             account_id=account.id,
             token_hash=security.token_digest(token),
             platform=platform,
-            created_at=clock.now(),
-            last_used_at=clock.now(),
+            created_at=ctx.clock.now(),
+            last_used_at=ctx.clock.now(),
         )
     )
-    await session.flush()
+    await ctx.session.flush()
     return token, account
 
 
@@ -257,59 +257,57 @@ async def viewer_for_token(
     return Viewer(account=account, platform=token_row.platform, token_id=token_row.id)
 
 
-async def revoke_token(session: AsyncSession, clock: Clock, token_id: int) -> None:
+async def revoke_token(ctx: Context, token_id: int) -> None:
     """Log out: the token stops working, and its open live streams end after commit."""
-    account_id = await session.scalar(
+    account_id = await ctx.session.scalar(
         update(AccessToken)
         .where(AccessToken.id == token_id, AccessToken.revoked_at.is_(None))
-        .values(revoked_at=clock.now())
+        .values(revoked_at=ctx.clock.now())
         .returning(AccessToken.account_id)
     )
     if account_id is not None:
-        publish.sessions_revoked(session, account_id, [token_id])
+        publish.sessions_revoked(ctx.session, account_id, [token_id])
 
 
-async def revoke_all(session: AsyncSession, clock: Clock, account_id: int) -> int:
+async def revoke_all(ctx: Context, account_id: int) -> int:
     """Log out everywhere: every token and web session of the account stops working, and
     their open live streams end after commit. Returns how many were revoked."""
     revoked = list(
-        await session.scalars(
+        await ctx.session.scalars(
             update(AccessToken)
             .where(AccessToken.account_id == account_id, AccessToken.revoked_at.is_(None))
-            .values(revoked_at=clock.now())
+            .values(revoked_at=ctx.clock.now())
             .returning(AccessToken.id)
         )
     )
-    publish.sessions_revoked(session, account_id)
+    publish.sessions_revoked(ctx.session, account_id)
     return len(revoked)
 
 
-async def change_password(
-    session: AsyncSession, clock: Clock, viewer: Viewer, data: PasswordChange
-) -> int:
+async def change_password(ctx: Context, viewer: Viewer, data: PasswordChange) -> int:
     """A new password (the current one must be right); every other session of the account
     is revoked (this one stays). Returns how many were revoked."""
-    account = await get_account(session, viewer.account.id)
+    account = await get_account(ctx.session, viewer.account.id)
     if not security.verify_password(account.password_hash, data.current_password):
         raise errors.WrongPassword()
     problem = security.password_problem(data.new_password, account.username)
     if problem is not None:
         raise errors.Invalid(f"new_password {problem}.")
     account.password_hash = security.hash_password(data.new_password)
-    await session.flush()
+    await ctx.session.flush()
     others = list(
-        await session.scalars(
+        await ctx.session.scalars(
             update(AccessToken)
             .where(
                 AccessToken.account_id == account.id,
                 AccessToken.id != viewer.token_id,
                 AccessToken.revoked_at.is_(None),
             )
-            .values(revoked_at=clock.now())
+            .values(revoked_at=ctx.clock.now())
             .returning(AccessToken.id)
         )
     )
-    publish.sessions_revoked(session, account.id, others)
+    publish.sessions_revoked(ctx.session, account.id, others)
     return len(others)
 
 

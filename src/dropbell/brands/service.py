@@ -23,8 +23,7 @@ from dropbell.accounts.schemas import USERNAME_RE
 from dropbell.accounts.service import Viewer
 from dropbell.brands.models import Follow
 from dropbell.brands.schemas import AccountPage
-from dropbell.clock import Clock
-from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.drops import service as drops
 from dropbell.drops.models import Drop
 from dropbell.drops.schemas import DropOut
@@ -43,17 +42,15 @@ async def get_by_username(session: AsyncSession, username: str) -> Account:
     return account
 
 
-async def upcoming_drops(
-    session: AsyncSession, clock: Clock, brand_id: int, limit: int = UPCOMING_LIMIT
-) -> list[Drop]:
+async def upcoming_drops(ctx: Context, brand_id: int, limit: int = UPCOMING_LIMIT) -> list[Drop]:
     """The brand's drops not yet launched nor cancelled, soonest launch first."""
     return list(
-        await session.scalars(
+        await ctx.session.scalars(
             select(Drop)
             .where(
                 Drop.brand_id == brand_id,
                 Drop.cancelled_at.is_(None),
-                Drop.launch_at > clock.now(),
+                Drop.launch_at > ctx.clock.now(),
             )
             .order_by(Drop.launch_at, Drop.id)
             .limit(limit)
@@ -61,13 +58,11 @@ async def upcoming_drops(
     )
 
 
-async def past_drops(
-    session: AsyncSession, clock: Clock, brand_id: int, limit: int = PAST_LIMIT
-) -> list[Drop]:
+async def past_drops(ctx: Context, brand_id: int, limit: int = PAST_LIMIT) -> list[Drop]:
     """The brand's drops that launched or were called off, latest launch first."""
-    now = clock.now()
+    now = ctx.clock.now()
     return list(
-        await session.scalars(
+        await ctx.session.scalars(
             select(Drop)
             .where(Drop.brand_id == brand_id)
             .where((Drop.launch_at <= now) | Drop.cancelled_at.is_not(None))
@@ -127,48 +122,46 @@ def present_page(account: Account, upcoming: list[DropOut], presence: Presence) 
     )
 
 
-async def account_page(
-    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer | None, username: str
-) -> AccountPage:
+async def account_page(ctx: Context, viewer: Viewer | None, username: str) -> AccountPage:
     """``GET /api/v1/accounts/{username}``: the account's public fields, its upcoming
     drops as the viewer sees them, its followers and whether the viewer is one."""
-    account = await get_by_username(session, username)
-    rows = await upcoming_drops(session, clock, account.id)
-    shown = await drops.present(session, clock, settings, rows, viewer)
-    return present_page(account, shown, await presence(session, viewer, account.id))
+    account = await get_by_username(ctx.session, username)
+    rows = await upcoming_drops(ctx, account.id)
+    shown = await drops.present(ctx, rows, viewer)
+    return present_page(account, shown, await presence(ctx.session, viewer, account.id))
 
 
-async def follow(session: AsyncSession, clock: Clock, viewer: Viewer, account_id: int) -> bool:
+async def follow(ctx: Context, viewer: Viewer, account_id: int) -> bool:
     """Follow the brand ``account_id`` from now on (idempotent: a follower stays one, and
     keeps the period they have). Returns True (following)."""
-    brand = await session.get(Account, account_id)
+    brand = await ctx.session.get(Account, account_id)
     if brand is None:
         raise errors.NotFound("No such account.")
     if brand.id == viewer.account.id:
         raise errors.CannotFollowSelf()
     if not brand.is_partner:
         raise errors.NotABrand()
-    await session.execute(
-        dialect.insert(session, Follow)
-        .values(account_id=viewer.account.id, brand_id=brand.id, created_at=clock.now())
+    await ctx.session.execute(
+        dialect.insert(ctx.session, Follow)
+        .values(account_id=viewer.account.id, brand_id=brand.id, created_at=ctx.clock.now())
         .on_conflict_do_nothing()  # uq_follows_open: already following
     )
     return True
 
 
-async def unfollow(session: AsyncSession, clock: Clock, viewer: Viewer, account_id: int) -> bool:
+async def unfollow(ctx: Context, viewer: Viewer, account_id: int) -> bool:
     """Stop following ``account_id`` (idempotent). What it announced while followed stays in
     the inbox; nothing it announces from now on comes. Returns False (not following)."""
-    if await session.get(Account, account_id) is None:
+    if await ctx.session.get(Account, account_id) is None:
         raise errors.NotFound("No such account.")
-    await session.execute(
+    await ctx.session.execute(
         update(Follow)
         .where(
             Follow.account_id == viewer.account.id,
             Follow.brand_id == account_id,
             Follow.ended_at.is_(None),
         )
-        .values(ended_at=clock.now())
+        .values(ended_at=ctx.clock.now())
         .execution_options(synchronize_session=False)
     )
     return False

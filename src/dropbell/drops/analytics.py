@@ -47,7 +47,7 @@ from sqlalchemy.sql import ColumnElement
 
 from dropbell import counting, dialect
 from dropbell.accounts.service import Viewer
-from dropbell.clock import Clock
+from dropbell.context import Context
 from dropbell.db import UTCDateTime
 from dropbell.drops.models import Drop, DropVisit, ShopClick
 from dropbell.drops.schemas import (
@@ -68,24 +68,19 @@ NOTIFICATION_SOURCES = ("notification", "push")
 
 
 async def record_visit(
-    session: AsyncSession,
-    clock: Clock,
-    drop_id: int,
-    source: str,
-    viewer: Viewer | None,
-    viewer_key: str,
+    ctx: Context, drop_id: int, source: str, viewer: Viewer | None, viewer_key: str
 ) -> None:
     """Count an open of the drop's page from ``source``, once per drop, source and visitor
     (the first visit's time stays). One statement: it commits on its own on a GET's
     read session."""
-    await session.execute(
-        dialect.insert(session, DropVisit)
+    await ctx.session.execute(
+        dialect.insert(ctx.session, DropVisit)
         .values(
             drop_id=drop_id,
             source=source,
             account_id=viewer.account.id if viewer else None,
             visitor_key=counting.visitor_key(viewer_key, drop_id),
-            created_at=clock.now(),
+            created_at=ctx.clock.now(),
         )
         .on_conflict_do_nothing()
     )

@@ -9,6 +9,7 @@ from dropbell import counting, i18n
 from dropbell.accounts.deps import (
     OPTIONAL_AUTH,
     Conn,
+    Ctx,
     CurrentCaller,
     CurrentViewer,
     OptionalViewer,
@@ -37,18 +38,11 @@ REMIND_LIMIT = Depends(limit("remind", by="caller"))
 
 @router.post("", status_code=201, response_model=DropOut)
 async def create_drop(
-    request: Request,
-    body: DropCreate,
-    viewer: CurrentViewer,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
+    request: Request, body: DropCreate, viewer: CurrentViewer, ctx: Ctx
 ) -> DropOut:
     """Announce a drop (partners only). Its announcement post and reminders are created with it."""
-    drop = await service.create_drop(
-        session, clock, settings, viewer, body, request_host=request.url.hostname
-    )
-    return await service.present_one(session, clock, settings, drop, viewer)
+    drop = await service.create_drop(ctx, viewer, body, request_host=request.url.hostname)
+    return await service.present_one(ctx, drop, viewer)
 
 
 @router.get("", response_model=list[DropOut], openapi_extra=OPTIONAL_AUTH)
@@ -56,54 +50,36 @@ async def list_drops(
     request: Request,
     response: Response,
     viewer: OptionalViewer,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
+    ctx: Ctx,
     page: PageParams,
     status: Annotated[Literal["upcoming", "live", "all"], Query()] = "all",
 ) -> list[DropOut]:
     """Drops, newest first. `upcoming` = scheduled, `live` = launched, `all` includes cancelled."""
-    drops, more = page.trim(await service.list_drops(session, clock, status, page))
+    drops, more = page.trim(await service.list_drops(ctx, status, page))
     set_next_link(request, response, drops[-1].id if drops else None, more)
-    return await service.present(session, clock, settings, drops, viewer)
+    return await service.present(ctx, drops, viewer)
 
 
 @router.get("/{drop_id}", response_model=DropOut, openapi_extra=OPTIONAL_AUTH)
-async def get_drop(
-    drop_id: IdPath,
-    viewer: OptionalViewer,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
-) -> DropOut:
-    drop = await access.get_drop(session, drop_id)
-    return await service.present_one(session, clock, settings, drop, viewer)
+async def get_drop(drop_id: IdPath, viewer: OptionalViewer, ctx: Ctx) -> DropOut:
+    drop = await access.get_drop(ctx.session, drop_id)
+    return await service.present_one(ctx, drop, viewer)
 
 
 @router.patch("/{drop_id}", response_model=DropOut)
 async def update_drop(
-    request: Request,
-    drop_id: IdPath,
-    body: DropUpdate,
-    viewer: CurrentViewer,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
+    request: Request, drop_id: IdPath, body: DropUpdate, viewer: CurrentViewer, ctx: Ctx
 ) -> DropOut:
     """Edit (owning brand). A new `launch_at` reschedules and tells the subscribers."""
-    drop = await service.update_drop(
-        session, clock, settings, viewer, drop_id, body, request_host=request.url.hostname
-    )
-    return await service.present_one(session, clock, settings, drop, viewer)
+    drop = await service.update_drop(ctx, viewer, drop_id, body, request_host=request.url.hostname)
+    return await service.present_one(ctx, drop, viewer)
 
 
 @router.post("/{drop_id}/cancel", response_model=DropOut)
-async def cancel_drop(
-    drop_id: IdPath, viewer: CurrentViewer, session: Session, clock: AppClock, settings: AppSettings
-) -> DropOut:
+async def cancel_drop(drop_id: IdPath, viewer: CurrentViewer, ctx: Ctx) -> DropOut:
     """Cancel (owning brand): pending reminders are dropped and subscribers are told."""
-    drop = await service.cancel_drop(session, clock, viewer, drop_id)
-    return await service.present_one(session, clock, settings, drop, viewer)
+    drop = await service.cancel_drop(ctx, viewer, drop_id)
+    return await service.present_one(ctx, drop, viewer)
 
 
 # Remind me and its undo are what a launch rush is made of: they work on a plain
@@ -149,12 +125,10 @@ async def drop_stats(drop_id: IdPath, viewer: CurrentViewer, session: Session) -
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "The figures, as CSV."}},
 )
-async def drop_stats_csv(
-    drop_id: IdPath, viewer: CurrentViewer, session: Session, clock: AppClock
-) -> Response:
+async def drop_stats_csv(drop_id: IdPath, viewer: CurrentViewer, ctx: Ctx) -> Response:
     """The owning brand's figures as a CSV download: `section,name,value`, one figure a row."""
-    drop = await access.access_drop(session, viewer, drop_id)
-    body, disposition = await stats.drop_figures_csv(session, clock, drop)
+    drop = await access.access_drop(ctx.session, viewer, drop_id)
+    body, disposition = await stats.drop_figures_csv(ctx, drop)
     return export.csv_response(body, disposition)
 
 
@@ -163,14 +137,12 @@ async def drop_stats_csv(
     response_class=Response,
     responses={200: {"content": {"text/calendar": {}}, "description": "An iCalendar file."}},
 )
-async def drop_calendar(
-    request: Request, drop_id: IdPath, session: Session, clock: AppClock, settings: AppSettings
-) -> Response:
+async def drop_calendar(request: Request, drop_id: IdPath, ctx: Ctx) -> Response:
     """Add to calendar. Stable UID, SEQUENCE grows with each reschedule; cancelled → CANCELLED.
     Its words are in the web app's language for this browser (its switcher's cookie, else
     ``Accept-Language``), English by default."""
-    drop = await access.get_drop(session, drop_id)
-    shown = await service.present_one(session, clock, settings, drop, None)
+    drop = await access.get_drop(ctx.session, drop_id)
+    shown = await service.present_one(ctx, drop, None)
     locale = i18n.choose(
         request.cookies.get(i18n.COOKIE), None, request.headers.get("accept-language")
     )
@@ -179,9 +151,9 @@ async def drop_calendar(
             drop,
             brand_name=shown.brand.display_name,
             url=shown.url,
-            public_url=settings.public_url,
-            lead_seconds=settings.reminder_lead_seconds,
-            now=clock.now(),
+            public_url=ctx.settings.public_url,
+            lead_seconds=ctx.settings.reminder_lead_seconds,
+            now=ctx.clock.now(),
         )
     return Response(
         body,
@@ -201,14 +173,9 @@ async def drop_calendar(
     openapi_extra=OPTIONAL_AUTH,
 )
 async def shop(
-    request: Request,
-    drop_id: IdPath,
-    viewer: WebViewer,
-    session: Session,
-    clock: AppClock,
-    source: ShopSource = "drop",
+    request: Request, drop_id: IdPath, viewer: WebViewer, ctx: Ctx, source: ShopSource = "drop"
 ) -> RedirectResponse:
     """Shop on website: redirects to the brand, counting the click once per viewer and hour."""
     who = counting.viewer_key(request, viewer)
-    url = await service.record_shop_click(session, clock, drop_id, source, viewer, who)
+    url = await service.record_shop_click(ctx, drop_id, source, viewer, who)
     return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})

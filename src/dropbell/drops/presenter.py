@@ -8,13 +8,13 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell.accounts.models import Account
 from dropbell.accounts.schemas import BrandOut
 from dropbell.accounts.service import Caller, Viewer, caller_of
 from dropbell.clock import Clock
 from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.drops import images, regions
 from dropbell.drops.models import Drop, DropStatus, drop_status
 from dropbell.drops.rollout import is_eligible
@@ -28,39 +28,33 @@ from dropbell.reminders.models import Reminder, parse_offsets
 from dropbell.types import BigId
 
 
-async def present(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    drops: Sequence[Drop],
-    viewer: Viewer | None,
-) -> list[DropOut]:
+async def present(ctx: Context, drops: Sequence[Drop], viewer: Viewer | None) -> list[DropOut]:
     """Drops as the viewer sees them: four queries at most, whatever the number of drops."""
     if not drops:
         return []
-    uploads = await media.by_ids(session, {d.media_id for d in drops if d.media_id})
+    uploads = await media.by_ids(ctx.session, {d.media_id for d in drops if d.media_id})
     brand_ids = {d.brand_id for d in drops}
     brands = {
         a.id: BrandOut.of(a)
-        for a in await session.scalars(select(Account).where(Account.id.in_(brand_ids)))
+        for a in await ctx.session.scalars(select(Account).where(Account.id.in_(brand_ids)))
     }
     reminded = (
-        await reminders.reminded_offsets(session, viewer.account.id, [d.id for d in drops])
+        await reminders.reminded_offsets(ctx.session, viewer.account.id, [d.id for d in drops])
         if viewer
         else {}
     )
     caller = caller_of(viewer)
-    eligible, country = is_eligible(settings, caller), _country(caller)
-    now = clock.now()
+    eligible, country = is_eligible(ctx.settings, caller), _country(caller)
+    now = ctx.clock.now()
     return [
         _drop_out(
-            settings,
+            ctx.settings,
             now,
             drop,
             brands[drop.brand_id],
             (eligible, country),
             reminded.get(drop.id),
-            picture=images.picture_of(settings, uploads.get(drop.media_id or 0)),
+            picture=images.picture_of(ctx.settings, uploads.get(drop.media_id or 0)),
         )
         for drop in drops
     ]
@@ -98,11 +92,7 @@ _SHOWN = (
 
 
 async def present_ids(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    drop_ids: Collection[int],
-    viewer: Viewer | None,
+    ctx: Context, drop_ids: Collection[int], viewer: Viewer | None
 ) -> dict[int, DropOut]:
     """The drops ``drop_ids`` as the viewer sees them, by id: one query (``present``
     shows drops already loaded)."""
@@ -110,11 +100,11 @@ async def present_ids(
         return {}
     params = {"viewer_id": viewer.account.id if viewer else 0, "drop_ids": list(drop_ids)}
     caller = caller_of(viewer)
-    eligible = (is_eligible(settings, caller), _country(caller))
-    now = clock.now()
+    eligible = (is_eligible(ctx.settings, caller), _country(caller))
+    now = ctx.clock.now()
     return {
         row.Drop.id: _drop_out(
-            settings,
+            ctx.settings,
             now,
             row.Drop,
             BrandOut(
@@ -125,9 +115,9 @@ async def present_ids(
             ),
             eligible,
             parse_offsets(row.offsets) if row.offsets is not None else None,
-            picture=images.picture_from_row(settings, row),
+            picture=images.picture_from_row(ctx.settings, row),
         )
-        for row in await session.execute(_SHOWN, params)
+        for row in await ctx.session.execute(_SHOWN, params)
     }
 
 
@@ -174,10 +164,8 @@ def _drop_out(
     )
 
 
-async def present_one(
-    session: AsyncSession, clock: Clock, settings: Settings, drop: Drop, viewer: Viewer | None
-) -> DropOut:
-    return (await present(session, clock, settings, [drop], viewer))[0]
+async def present_one(ctx: Context, drop: Drop, viewer: Viewer | None) -> DropOut:
+    return (await present(ctx, [drop], viewer))[0]
 
 
 def present_toggled(clock: Clock, settings: Settings, caller: Caller, toggled: Toggled) -> DropOut:

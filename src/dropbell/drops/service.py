@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell import counting, dialect, errors, hostnames, times
 from dropbell.accounts.service import Viewer
-from dropbell.clock import Clock
 from dropbell.config import Settings
 from dropbell.confusables import skeleton
+from dropbell.context import Context
 from dropbell.drops import images, regions
 from dropbell.drops.access import access_drop, get_drop, require_partner
 from dropbell.drops.models import Drop, DropStatus, ShopClick
@@ -126,25 +126,21 @@ async def _flush_unique_tag(session: AsyncSession) -> None:
 
 
 async def create_drop(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    viewer: Viewer,
-    data: DropCreate,
-    *,
-    request_host: str | None = None,
+    ctx: Context, viewer: Viewer, data: DropCreate, *, request_host: str | None = None
 ) -> Drop:
     """Announce a drop: its post, its hashtag, its reminder jobs and its followers' notice,
     in one transaction.
     ``request_host``: the host the request came to (an image there is refused too)."""
     require_partner(viewer)
-    now = clock.now()
-    check_launch_at(settings, data.launch_at, now)
+    now = ctx.clock.now()
+    check_launch_at(ctx.settings, data.launch_at, now)
     shop_url = check_shop_url(data.shop_url, [d.domain for d in viewer.account.shop_domains])
     image = {"media_id": data.media_id, "image_url": data.image_url}
-    await images.check_image(session, viewer.account.id, image, _url_check(settings, request_host))
-    tag_skeleton = await _check_tag(session, data.tag)
-    post = await posts.add_announcement(session, viewer.account.id, now)
+    await images.check_image(
+        ctx.session, viewer.account.id, image, _url_check(ctx.settings, request_host)
+    )
+    tag_skeleton = await _check_tag(ctx.session, data.tag)
+    post = await posts.add_announcement(ctx.session, viewer.account.id, now)
     drop = Drop(
         brand_id=viewer.account.id,
         title=data.title,
@@ -165,30 +161,23 @@ async def create_drop(
         created_at=now,
         updated_at=now,
     )
-    session.add(drop)
-    await _flush_unique_tag(session)
-    await posts.set_announcement(session, post.id, _announcement_text(drop), [drop.tag])
-    await search_index.index_drop(session, drop)
-    await reminders.schedule_launch(session, settings, drop, now)
-    await announce_drop(session, drop, now)  # to the brand's followers, in this commit
+    ctx.session.add(drop)
+    await _flush_unique_tag(ctx.session)
+    await posts.set_announcement(ctx.session, post.id, _announcement_text(drop), [drop.tag])
+    await search_index.index_drop(ctx.session, drop)
+    await reminders.schedule_launch(ctx, drop, now)
+    await announce_drop(ctx.session, drop, now)  # to the brand's followers, in this commit
     return drop
 
 
 async def update_drop(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    viewer: Viewer,
-    drop_id: int,
-    data: DropUpdate,
-    *,
-    request_host: str | None = None,
+    ctx: Context, viewer: Viewer, drop_id: int, data: DropUpdate, *, request_host: str | None = None
 ) -> Drop:
     """Edit a drop; a new ``launch_at`` reschedules it (notices move, subscribers are told).
     An ``image_url`` it already has is kept as it is (the edit form sends it back); a new
     upload replaces a link and a new link an upload; ``countries`` null: sold everywhere."""
-    drop = await access_drop(session, viewer, drop_id, for_update=True)
-    now = clock.now()
+    drop = await access_drop(ctx.session, viewer, drop_id, for_update=True)
+    now = ctx.clock.now()
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     for required in ("title", "launch_at", "shop_url", "tag"):
         if required in changes and changes[required] is None:
@@ -200,35 +189,32 @@ async def update_drop(
     if new_launch is not None and new_launch != drop.launch_at:
         if status == DropStatus.LIVE:
             raise errors.DropLive("A drop that has launched cannot be rescheduled.")
-        check_launch_at(settings, new_launch, now)
+        check_launch_at(ctx.settings, new_launch, now)
     else:
         new_launch = None
-    await _check_changes(session, settings, viewer, drop, changes, request_host)
+    await _check_changes(ctx, viewer, drop, changes, request_host)
     if "tag" in changes and changes["tag"] != drop.tag:
-        changes["tag_skeleton"] = await _check_tag(session, changes["tag"], drop.id)
+        changes["tag_skeleton"] = await _check_tag(ctx.session, changes["tag"], drop.id)
     for field, value in changes.items():
         setattr(drop, field, value)
     drop.updated_at = now
     if {"title", "description", "tag"} & changes.keys():
-        await _flush_unique_tag(session)
-        await posts.set_announcement(session, drop.post_id, _announcement_text(drop), [drop.tag])
-        await search_index.index_drop(session, drop)
+        await _flush_unique_tag(ctx.session)
+        await posts.set_announcement(
+            ctx.session, drop.post_id, _announcement_text(drop), [drop.tag]
+        )
+        await search_index.index_drop(ctx.session, drop)
     if new_launch is not None:
         drop.launch_at = new_launch
         drop.schedule_version += 1
-        await session.flush()
-        await reminders.reschedule(session, settings, drop, now)
-    await session.flush()
+        await ctx.session.flush()
+        await reminders.reschedule(ctx, drop, now)
+    await ctx.session.flush()
     return drop
 
 
 async def _check_changes(
-    session: AsyncSession,
-    settings: Settings,
-    viewer: Viewer,
-    drop: Drop,
-    changes: dict[str, Any],
-    request_host: str | None,
+    ctx: Context, viewer: Viewer, drop: Drop, changes: dict[str, Any], request_host: str | None
 ) -> None:
     """An edit's fields checked and in the columns' form (all but the launch and tag)."""
     if "shop_url" in changes:
@@ -236,7 +222,11 @@ async def _check_changes(
             changes["shop_url"], [d.domain for d in viewer.account.shop_domains]
         )
     await images.check_image(
-        session, drop.brand_id, changes, _url_check(settings, request_host), was_url=drop.image_url
+        ctx.session,
+        drop.brand_id,
+        changes,
+        _url_check(ctx.settings, request_host),
+        was_url=drop.image_url,
     )
     if changes.get("price") is not None:
         changes["price"] = str(changes["price"])
@@ -246,25 +236,25 @@ async def _check_changes(
         changes["countries"] = regions.stored(changes["countries"])
 
 
-async def cancel_drop(session: AsyncSession, clock: Clock, viewer: Viewer, drop_id: int) -> Drop:
+async def cancel_drop(ctx: Context, viewer: Viewer, drop_id: int) -> Drop:
     """Call the drop off: pending notices are dropped and subscribers are told."""
-    drop = await access_drop(session, viewer, drop_id, for_update=True)
-    now = clock.now()
+    drop = await access_drop(ctx.session, viewer, drop_id, for_update=True)
+    now = ctx.clock.now()
     reminders.ensure_upcoming(drop, now)
     drop.cancelled_at = now
     drop.updated_at = now
     drop.schedule_version += 1
-    await session.flush()
-    await reminders.cancel(session, drop, now)
-    await search_index.forget_drop(session, drop.id)
+    await ctx.session.flush()
+    await reminders.cancel(ctx.session, drop, now)
+    await search_index.forget_drop(ctx.session, drop.id)
     return drop
 
 
 async def list_drops(
-    session: AsyncSession, clock: Clock, status: str, page: Page, brand_id: int | None = None
+    ctx: Context, status: str, page: Page, brand_id: int | None = None
 ) -> list[Drop]:
     """Newest first; ``status`` is upcoming (scheduled), live, or all (cancelled too)."""
-    now = clock.now()
+    now = ctx.clock.now()
     query = select(Drop).order_by(Drop.id.desc()).limit(page.limit + 1)
     if page.max_id is not None:
         query = query.where(Drop.id < page.max_id)
@@ -274,26 +264,21 @@ async def list_drops(
         query = query.where(Drop.cancelled_at.is_(None), Drop.launch_at > now)
     elif status == "live":
         query = query.where(Drop.cancelled_at.is_(None), Drop.launch_at <= now)
-    return list(await session.scalars(query))
+    return list(await ctx.session.scalars(query))
 
 
 async def record_shop_click(
-    session: AsyncSession,
-    clock: Clock,
-    drop_id: int,
-    source: str,
-    viewer: Viewer | None,
-    viewer_key: str,
+    ctx: Context, drop_id: int, source: str, viewer: Viewer | None, viewer_key: str
 ) -> str:
     """Where to send the shopper; the tap is counted once per viewer and hour
     (``viewer_key``, see ``dropbell.counting``): the first one's source is the one counted.
     One statement, so it commits on its own on a read-only request's session."""
-    drop = await get_drop(session, drop_id)
+    drop = await get_drop(ctx.session, drop_id)
     if drop.cancelled_at is not None:
         raise errors.DropCancelled()
-    now = clock.now()
-    await session.execute(
-        dialect.insert(session, ShopClick)
+    now = ctx.clock.now()
+    await ctx.session.execute(
+        dialect.insert(ctx.session, ShopClick)
         .values(
             drop_id=drop.id,
             account_id=viewer.account.id if viewer else None,

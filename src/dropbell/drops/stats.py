@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dropbell.clock import Clock
+from dropbell.context import Context
 from dropbell.drops import analytics, export
 from dropbell.drops.models import Drop, ShopClick
 from dropbell.drops.schemas import DropStats, Lateness, ShopClicks
@@ -92,10 +92,10 @@ async def drop_stats(session: AsyncSession, drop: Drop) -> DropStats:
     )
 
 
-async def drop_figures_csv(session: AsyncSession, clock: Clock, drop: Drop) -> tuple[str, str]:
+async def drop_figures_csv(ctx: Context, drop: Drop) -> tuple[str, str]:
     """The drop's figures as CSV (``dropbell.drops.export``), and its Content-Disposition."""
-    numbers = await drop_stats(session, drop)
-    now = clock.now()
+    numbers = await drop_stats(ctx.session, drop)
+    now = ctx.clock.now()
     body = export.figures_csv(
         drop_id=drop.id,
         title=drop.title,

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from dropbell.clock import Clock
+from dropbell.context import Context
 from dropbell.drops.models import Drop
 
 
-async def upcoming(
-    session: AsyncSession, clock: Clock, limit: int, after: int | None = None
-) -> tuple[list[Drop], bool]:
+async def upcoming(ctx: Context, limit: int, after: int | None = None) -> tuple[list[Drop], bool]:
     """Scheduled drops (not cancelled, not launched), by launch time then id: a page of
     ``limit`` and whether more follow. ``after``: the last drop of the previous page (the
     page goes on from its place in that order; one unknown starts from the top).
 
     A range scan of ``ix_drops_launch_at`` from now (or from the cursor's launch time).
     """
-    now = clock.now()
+    now = ctx.clock.now()
     query = (
         select(Drop)
         .where(Drop.cancelled_at.is_(None), Drop.launch_at > now)
@@ -26,10 +23,10 @@ async def upcoming(
         .limit(limit + 1)
     )
     if after is not None:
-        anchor = await session.scalar(select(Drop.launch_at).where(Drop.id == after))
+        anchor = await ctx.session.scalar(select(Drop.launch_at).where(Drop.id == after))
         if anchor is not None:
             query = query.where(
                 or_(Drop.launch_at > anchor, and_(Drop.launch_at == anchor, Drop.id > after))
             )
-    rows = list(await session.scalars(query))
+    rows = list(await ctx.session.scalars(query))
     return rows[:limit], len(rows) > limit

@@ -27,6 +27,7 @@ from dropbell import errors
 from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
 from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.db import transaction
 from dropbell.drops import service as drops
 from dropbell.drops.models import Drop
@@ -116,6 +117,10 @@ class Hub:
         self._ticker: asyncio.Task[None] | None = None
         self._resyncing: asyncio.Task[None] | None = None
 
+    def _ctx(self, session: AsyncSession) -> Context:
+        """The presenters' context for a session the hub opened (no request here)."""
+        return Context(session, self.clock, self.settings)
+
     # lifecycle
 
     async def start(self) -> None:
@@ -203,7 +208,7 @@ class Hub:
         page = Page(limit=BACKLOG_LIMIT - 1, max_id=None)
         items = await notifications.list_for(session, viewer.account.id, page, after_id=after_id)
         items.reverse()
-        return await notifications.present(session, self.clock, self.settings, items, viewer)
+        return await notifications.present(self._ctx(session), items, viewer)
 
     async def events(
         self, sub: Subscriber, first: bytes, already_sent: set[int]
@@ -264,7 +269,7 @@ class Hub:
             if notice is None or drop is None:
                 return
             rows = await live_notices.seers(session, notice, ids)
-            base = (await drops.present(session, self.clock, self.settings, [drop], None))[0]
+            base = (await drops.present(self._ctx(session), [drop], None))[0]
         t1 = time.perf_counter()
         bodies: dict[tuple[bool, str, bool], str] = {}
         for row in rows:
@@ -302,11 +307,7 @@ class Hub:
             count = await notifications.unread_count(session, account_id)
             item = notifications.InboxItem(row, row.read_at is not None)
             for sub in list(subs):
-                shown = (
-                    await notifications.present(
-                        session, self.clock, self.settings, [item], sub.viewer
-                    )
-                )[0]
+                shown = (await notifications.present(self._ctx(session), [item], sub.viewer))[0]
                 sub.push(row.id, notification_frame(row.id, shown.model_dump_json(), count))
 
     def resync(self) -> None:

@@ -6,8 +6,8 @@ from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import FileResponse
 
 from dropbell import errors
-from dropbell.accounts.deps import CurrentViewer, Session
-from dropbell.deps import AppClock, AppSettings
+from dropbell.accounts.deps import Ctx, CurrentViewer
+from dropbell.deps import AppSettings
 from dropbell.media import service, storage
 from dropbell.media.schemas import MediaOut
 
@@ -27,9 +27,7 @@ CACHE_FOREVER = "public, max-age=31536000, immutable"
 async def upload_media(
     file: Annotated[UploadFile, File(description="A JPEG, PNG or WebP image, at most 10 MB.")],
     viewer: CurrentViewer,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
+    ctx: Ctx,
 ) -> MediaOut:
     """Upload an image for a drop (partners only); give its `id` as the drop's `media_id`.
 
@@ -38,9 +36,9 @@ async def upload_media(
     pages use, each also as WebP. 413 over 10 MB, 415 not JPEG, PNG or WebP, 422 damaged
     or over 50 megapixels; nothing is kept of a refused file.
     """
-    data = await service.read_upload(settings, file)
-    media = await service.upload(session, clock, settings, viewer, data)
-    return service.present(settings, media)
+    data = await service.read_upload(ctx.settings, file)
+    media = await service.upload(ctx, viewer, data)
+    return service.present(ctx.settings, media)
 
 
 @files_router.get(

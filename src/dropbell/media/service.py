@@ -17,8 +17,8 @@ from starlette.datastructures import UploadFile
 
 from dropbell import errors
 from dropbell.accounts.service import Viewer
-from dropbell.clock import Clock
 from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.db import after_rollback
 from dropbell.media import images, storage
 from dropbell.media.models import Media
@@ -41,20 +41,18 @@ async def read_upload(settings: Settings, file: UploadFile) -> bytes:
     return data
 
 
-async def upload(
-    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, data: bytes
-) -> Media:
+async def upload(ctx: Context, viewer: Viewer, data: bytes) -> Media:
     """Check, clean, resize and store an image for ``viewer``'s drops: 403 ``not_partner``,
     413 over the size limit, 415 not JPEG, PNG or WebP, 422 damaged or too many pixels.
     Nothing is kept of a refused file."""
     if not viewer.account.is_partner:  # the same gate as drops.access.require_partner
         raise errors.NotPartner()
-    if len(data) > settings.media_max_bytes:
-        raise too_large(settings)
+    if len(data) > ctx.settings.media_max_bytes:
+        raise too_large(ctx.settings)
     processed = await to_thread.run_sync(images.process, data)
     key = storage.new_key()
-    paths = await to_thread.run_sync(storage.write, settings.media_dir, key, processed)
-    after_rollback(session, lambda: storage.remove(paths))
+    paths = await to_thread.run_sync(storage.write, ctx.settings.media_dir, key, processed)
+    after_rollback(ctx.session, lambda: storage.remove(paths))
     media = Media(
         brand_id=viewer.account.id,
         key=key,
@@ -63,11 +61,11 @@ async def upload(
         fallback=processed.fallback,
         sizes=",".join(f"{r.width}x{r.height}" for r in processed.renditions),
         stored_bytes=processed.stored_bytes,
-        created_at=clock.now(),
+        created_at=ctx.clock.now(),
     )
-    session.add(media)
+    ctx.session.add(media)
     try:
-        await session.flush()
+        await ctx.session.flush()
     except BaseException:
         storage.remove(paths)
         raise

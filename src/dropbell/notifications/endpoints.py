@@ -4,8 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from dropbell.accounts.deps import CurrentViewer, Session
-from dropbell.deps import AppClock, AppSettings
+from dropbell.accounts.deps import Ctx, CurrentViewer, Session
 from dropbell.notifications import service
 from dropbell.notifications.models import NotificationType
 from dropbell.notifications.schemas import Count, NotificationOut
@@ -20,16 +19,16 @@ async def list_notifications(
     request: Request,
     response: Response,
     viewer: CurrentViewer,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
+    ctx: Ctx,
     page: PageParams,
     types: Annotated[list[NotificationType] | None, Query(alias="types[]")] = None,
 ) -> list[NotificationOut]:
     """The caller's notifications, newest first; `types[]=drop_live` filters."""
-    rows, more = page.trim(await service.list_for(session, viewer.account.id, page, types or ()))
+    rows, more = page.trim(
+        await service.list_for(ctx.session, viewer.account.id, page, types or ())
+    )
     set_next_link(request, response, rows[-1].id if rows else None, more)
-    return await service.present(session, clock, settings, rows, viewer)
+    return await service.present(ctx, rows, viewer)
 
 
 @router.get("/unread_count", response_model=Count)
@@ -38,19 +37,13 @@ async def unread_count(viewer: CurrentViewer, session: Session) -> Count:
 
 
 @router.post("/read_all", response_model=Count)
-async def read_all(viewer: CurrentViewer, session: Session, clock: AppClock) -> Count:
+async def read_all(viewer: CurrentViewer, ctx: Ctx) -> Count:
     """Mark every unread notification read; returns how many were."""
-    return Count(count=await service.mark_all_read(session, clock, viewer))
+    return Count(count=await service.mark_all_read(ctx, viewer))
 
 
 @router.post("/{notification_id}/read", response_model=NotificationOut)
-async def read(
-    notification_id: IdPath,
-    viewer: CurrentViewer,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
-) -> NotificationOut:
+async def read(notification_id: IdPath, viewer: CurrentViewer, ctx: Ctx) -> NotificationOut:
     """Open a notification (counts as opened in the brand's funnel)."""
-    notification = await service.mark_read(session, clock, viewer, notification_id)
-    return (await service.present(session, clock, settings, [notification], viewer))[0]
+    notification = await service.mark_read(ctx, viewer, notification_id)
+    return (await service.present(ctx, [notification], viewer))[0]

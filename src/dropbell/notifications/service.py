@@ -21,8 +21,7 @@ from dropbell.accounts.models import Account
 from dropbell.accounts.schemas import BrandOut
 from dropbell.accounts.service import Viewer
 from dropbell.brands.models import Follow
-from dropbell.clock import Clock
-from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.drops import service as drops
 from dropbell.live import publish
 from dropbell.notifications import queries
@@ -142,19 +141,17 @@ async def is_notice_read(session: AsyncSession, account_id: int, row: Notificati
     return found is not None
 
 
-async def mark_read(
-    session: AsyncSession, clock: Clock, viewer: Viewer, notification_id: int
-) -> InboxItem:
+async def mark_read(ctx: Context, viewer: Viewer, notification_id: int) -> InboxItem:
     """Open a notification: read from now on, and counted once in the drop's funnel.
 
     Someone else's notification is answered like a missing one (404).
     """
     account_id = viewer.account.id
-    notification = await get_visible(session, account_id, notification_id)
-    now = clock.now()
+    notification = await get_visible(ctx.session, account_id, notification_id)
+    now = ctx.clock.now()
     if notification.account_id is None:
-        result = await session.execute(
-            dialect.insert(session, NoticeRead)
+        result = await ctx.session.execute(
+            dialect.insert(ctx.session, NoticeRead)
             .values(account_id=account_id, notification_id=notification.id, read_at=now)
             .on_conflict_do_nothing()
         )
@@ -164,10 +161,10 @@ async def mark_read(
         if changed:
             notification.read_at = now
     if changed:
-        publish.unread_changed(session, account_id)
+        publish.unread_changed(ctx.session, account_id)
     if notification.drop_id is not None and notification.type in DROP_TYPES:
-        await session.execute(
-            dialect.insert(session, DropOpen)
+        await ctx.session.execute(
+            dialect.insert(ctx.session, DropOpen)
             .values(
                 notification_id=notification.id,
                 account_id=account_id,
@@ -176,14 +173,14 @@ async def mark_read(
             )
             .on_conflict_do_nothing()
         )
-    await session.flush()
+    await ctx.session.flush()
     return InboxItem(notification, True)
 
 
-async def mark_all_read(session: AsyncSession, clock: Clock, viewer: Viewer) -> int:
+async def mark_all_read(ctx: Context, viewer: Viewer) -> int:
     """Mark everything delivered so far read; returns how many were unread."""
-    account_id, now = viewer.account.id, clock.now()
-    personal = await session.execute(
+    account_id, now = viewer.account.id, ctx.clock.now()
+    personal = await ctx.session.execute(
         update(Notification)
         .where(Notification.account_id == account_id, Notification.read_at.is_(None))
         .values(read_at=now)
@@ -201,24 +198,20 @@ async def mark_all_read(session: AsyncSession, clock: Clock, viewer: Viewer) -> 
                 queries.unread_notice(account_id),
             )
         )
-        inserted = await session.execute(
-            dialect.insert(session, NoticeRead)
+        inserted = await ctx.session.execute(
+            dialect.insert(ctx.session, NoticeRead)
             .from_select(["account_id", "notification_id", "read_at"], unread_notices)
             .on_conflict_do_nothing()
         )
         notices += int(inserted.rowcount or 0)  # type: ignore[attr-defined]
     count = int(personal.rowcount or 0) + notices  # type: ignore[attr-defined]
     if count:
-        publish.unread_changed(session, account_id)
+        publish.unread_changed(ctx.session, account_id)
     return count
 
 
 async def present(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    items: Sequence[InboxItem],
-    viewer: Viewer,
+    ctx: Context, items: Sequence[InboxItem], viewer: Viewer
 ) -> list[NotificationOut]:
     """Notifications with their drops and posts (as the viewer sees them) and actors.
 
@@ -226,21 +219,19 @@ async def present(
     """
     rows = [item.row for item in items]
     drop_ids = {n.drop_id for n in rows if n.drop_id is not None}
-    shown = await drops.present_ids(session, clock, settings, drop_ids, viewer)
+    shown = await drops.present_ids(ctx, drop_ids, viewer)
     actor_ids = {n.actor_id for n in rows if n.actor_id is not None}
     actors = (
         {
             a.id: BrandOut.of(a)
-            for a in await session.scalars(select(Account).where(Account.id.in_(actor_ids)))
+            for a in await ctx.session.scalars(select(Account).where(Account.id.in_(actor_ids)))
         }
         if actor_ids
         else {}
     )
     post_ids = {n.post_id for n in rows if n.post_id is not None}
-    post_rows = await post_presenter.load(session, post_ids)
-    shown_posts = {
-        p.id: p for p in await post_presenter.present(session, clock, settings, post_rows, viewer)
-    }
+    post_rows = await post_presenter.load(ctx.session, post_ids)
+    shown_posts = {p.id: p for p in await post_presenter.present(ctx, post_rows, viewer)}
     return [
         NotificationOut(
             id=item.row.id,

@@ -11,8 +11,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from dropbell import errors
 from dropbell.accounts.service import Viewer
-from dropbell.clock import Clock
-from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.drops import presenter as drops
 from dropbell.drops.models import Drop
 from dropbell.pagination import Page
@@ -91,25 +90,18 @@ async def tagged(session: AsyncSession, tag: str, page: Page) -> list[Post]:
 
 
 async def tag_page(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    raw_tag: str,
-    page: Page,
-    viewer: Viewer | None,
+    ctx: Context, raw_tag: str, page: Page, viewer: Viewer | None
 ) -> tuple[TagPage, bool]:
     """A tag's page as the viewer sees it, and whether older posts exist (for ``Link``).
 
     422 if ``raw_tag`` is not a hashtag; a hashtag nobody used gives an empty page.
     """
     tag = tag_from_path(raw_tag)
-    posts, more = page.trim(await tagged(session, tag, page))
-    drop = await drop_for_tag(session, tag)
-    shown_posts = await present(session, clock, settings, posts, viewer)
+    posts, more = page.trim(await tagged(ctx.session, tag, page))
+    drop = await drop_for_tag(ctx.session, tag)
+    shown_posts = await present(ctx, posts, viewer)
     shown_drop = None
     if drop is not None:  # as its announcement post on this page shows it, if it is there
         on_page = (p.drop for p in shown_posts if p.drop is not None and p.drop.id == drop.id)
-        shown_drop = next(on_page, None) or await drops.present_one(
-            session, clock, settings, drop, viewer
-        )
+        shown_drop = next(on_page, None) or await drops.present_one(ctx, drop, viewer)
     return TagPage(tag=tag, drop=shown_drop, posts=shown_posts), more

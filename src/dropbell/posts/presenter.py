@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell.accounts.schemas import BrandOut
 from dropbell.accounts.service import Viewer
-from dropbell.clock import Clock
 from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.drops import presenter as drops
 from dropbell.drops.schemas import DropOut
 from dropbell.posts.models import Bookmark, Like, Post, PostTag, Repost
@@ -39,13 +39,7 @@ async def load(session: AsyncSession, post_ids: Collection[int]) -> list[Post]:
     return list(await session.scalars(query.options(*DETAILS)))
 
 
-async def present(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    posts: Sequence[Post],
-    viewer: Viewer | None,
-) -> list[PostOut]:
+async def present(ctx: Context, posts: Sequence[Post], viewer: Viewer | None) -> list[PostOut]:
     """Posts as the viewer sees them, in a fixed number of queries whatever their number.
 
     Posts loaded with DETAILS (every list here) bring their authors, drops and
@@ -55,19 +49,18 @@ async def present(
     """
     if not posts:
         return []
-    await _with_details(session, posts)
+    await _with_details(ctx.session, posts)
     originals: dict[int, Post] = {}
     for post in posts:
         shown = post.reblog_of or post
         originals[shown.id] = shown
-    facts = await _facts(session, viewer, list(originals))
+    facts = await _facts(ctx.session, viewer, list(originals))
     drop_rows = [p.drop for p in originals.values() if p.drop is not None]
     drop_of: dict[int, DropOut] = {
-        shown.post_id: shown
-        for shown in await drops.present(session, clock, settings, drop_rows, viewer)
+        shown.post_id: shown for shown in await drops.present(ctx, drop_rows, viewer)
     }
     rendered = {
-        post_id: _post_out(settings, post, facts, drop_of.get(post_id))
+        post_id: _post_out(ctx.settings, post, facts, drop_of.get(post_id))
         for post_id, post in originals.items()
     }
     out = []
@@ -86,10 +79,8 @@ async def present(
     return out
 
 
-async def present_one(
-    session: AsyncSession, clock: Clock, settings: Settings, post: Post, viewer: Viewer | None
-) -> PostOut:
-    return (await present(session, clock, settings, [post], viewer))[0]
+async def present_one(ctx: Context, post: Post, viewer: Viewer | None) -> PostOut:
+    return (await present(ctx, [post], viewer))[0]
 
 
 @dataclass

@@ -29,6 +29,7 @@ from dropbell import counting, dialect, errors
 from dropbell.accounts.service import Viewer
 from dropbell.clock import Clock
 from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.live import publish
 from dropbell.notifications.models import Notification, NotificationType
 from dropbell.posts.models import Bookmark, Like, Post, PostTag, Repost, Share
@@ -109,16 +110,14 @@ async def _set_tags(session: AsyncSession, post_id: int, tags: Sequence[str]) ->
     await search_index.count_tags(session, new.keys() - old, +1)
 
 
-async def create_post(
-    session: AsyncSession, clock: Clock, viewer: Viewer, data: PostCreate
-) -> Post:
+async def create_post(ctx: Context, viewer: Viewer, data: PostCreate) -> Post:
     """Publish a post; its hashtags are parsed from the text and stored normalised."""
-    post = await _add_post(session, viewer.account.id, data.text, clock.now())
+    post = await _add_post(ctx.session, viewer.account.id, data.text, ctx.clock.now())
     tags = parse_tags(data.text)
-    session.add_all(PostTag(post_id=post.id, tag=tag) for tag in tags)
-    await session.flush()
-    await search_index.index_post(session, post.id, data.text)
-    await search_index.count_tags(session, tags, +1)
+    ctx.session.add_all(PostTag(post_id=post.id, tag=tag) for tag in tags)
+    await ctx.session.flush()
+    await search_index.index_post(ctx.session, post.id, data.text)
+    await search_index.count_tags(ctx.session, tags, +1)
     return post
 
 
@@ -137,7 +136,7 @@ async def set_announcement(
     await _set_tags(session, post_id, tags)
 
 
-async def delete_post(session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int) -> Post:
+async def delete_post(ctx: Context, viewer: Viewer, post_id: int) -> Post:
     """Delete the caller's own post; returns it as it was.
 
     Deleting one's repost undoes it (as unrepost does) and returns the original.
@@ -146,22 +145,22 @@ async def delete_post(session: AsyncSession, clock: Clock, viewer: Viewer, post_
     its reposts); GET answers 404 from now on. A drop's announcement post goes
     with its drop only (409 ``drop_post``).
     """
-    post = await get_post(session, post_id, for_update=True)
+    post = await get_post(ctx.session, post_id, for_update=True)
     if post.author_id != viewer.account.id:
         raise errors.NotAuthor()
     if post.reblog_of is not None:
-        return await unrepost(session, viewer, post.reblog_of.id)
+        return await unrepost(ctx.session, viewer, post.reblog_of.id)
     if post.drop is not None:
         raise errors.DropPost()
-    post.deleted_at = clock.now()
-    await _set_tags(session, post.id, [])  # off its tag pages; the hashtags' counts follow
-    await search_index.forget_post(session, post.id)
+    post.deleted_at = ctx.clock.now()
+    await _set_tags(ctx.session, post.id, [])  # off its tag pages; the hashtags' counts follow
+    await search_index.forget_post(ctx.session, post.id)
     # Its reposts leave the timeline: their own rows go, and their reposts rows with them.
     entries = select(Repost.post_id).where(Repost.reblog_of_id == post.id).scalar_subquery()
-    await _delete_posts(session, Post.id.in_(entries))
-    await session.execute(delete(Repost).where(Repost.reblog_of_id == post.id))
+    await _delete_posts(ctx.session, Post.id.in_(entries))
+    await ctx.session.execute(delete(Repost).where(Repost.reblog_of_id == post.id))
     post.repost_count = 0  # the rows behind it are gone
-    await session.flush()
+    await ctx.session.flush()
     return post
 
 
@@ -266,42 +265,38 @@ async def _bump(
     return post
 
 
-async def _notify(
-    session: AsyncSession, clock: Clock, kind: str, post: Post, viewer: Viewer
-) -> int | None:
+async def _notify(ctx: Context, kind: str, post: Post, viewer: Viewer) -> int | None:
     """Tell the author (never of their own action; at most once per actor, post and kind).
 
     Returns the new notification's id, or None if there was nothing new to tell.
     """
     if post.author_id == viewer.account.id:
         return None
-    new_id: int | None = await session.scalar(
-        dialect.insert(session, Notification)
+    new_id: int | None = await ctx.session.scalar(
+        dialect.insert(ctx.session, Notification)
         .values(
             account_id=post.author_id,
             type=kind,
             post_id=post.id,
             actor_id=viewer.account.id,
-            created_at=clock.now(),
+            created_at=ctx.clock.now(),
         )
         # uq_notifications_social: like, unlike, like again notifies once.
         .on_conflict_do_nothing()
         .returning(Notification.id)
     )
     if new_id is not None:  # the author's open streams (badge, list) hear of it after commit
-        publish.notification_created(session, post.author_id, new_id)
+        publish.notification_created(ctx.session, post.author_id, new_id)
     return new_id
 
 
-async def _put(
-    session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int, mark: _Mark
-) -> Post:
+async def _put(ctx: Context, viewer: Viewer, post_id: int, mark: _Mark) -> Post:
     """Put the viewer's mark on the original post; if it is new, count it and tell the author."""
-    post = await get_original(session, post_id)
-    if await mark.put(session, clock, post.id, viewer.account.id):
-        post = await _bump(session, post.id, mark.counter, +1)
+    post = await get_original(ctx.session, post_id)
+    if await mark.put(ctx.session, ctx.clock, post.id, viewer.account.id):
+        post = await _bump(ctx.session, post.id, mark.counter, +1)
         if mark.notice is not None:
-            await _notify(session, clock, mark.notice, post, viewer)
+            await _notify(ctx, mark.notice, post, viewer)
     return post
 
 
@@ -324,19 +319,17 @@ _ACTIONS: dict[PostAction, tuple[_Mark, bool]] = {
 }
 
 
-async def toggle(
-    session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int, action: PostAction
-) -> Post:
+async def toggle(ctx: Context, viewer: Viewer, post_id: int, action: PostAction) -> Post:
     """One of the six toggles, by name (each idempotent); the original post as it left it."""
     mark, on = _ACTIONS[action]
     if on:
-        return await _put(session, clock, viewer, post_id, mark)
-    return await _take_off(session, viewer, post_id, mark)
+        return await _put(ctx, viewer, post_id, mark)
+    return await _take_off(ctx.session, viewer, post_id, mark)
 
 
-async def like(session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int) -> Post:
+async def like(ctx: Context, viewer: Viewer, post_id: int) -> Post:
     """Like a post. Idempotent. The author is told (once), unless it is their own post."""
-    return await _put(session, clock, viewer, post_id, _LIKE)
+    return await _put(ctx, viewer, post_id, _LIKE)
 
 
 async def unlike(session: AsyncSession, viewer: Viewer, post_id: int) -> Post:
@@ -344,9 +337,9 @@ async def unlike(session: AsyncSession, viewer: Viewer, post_id: int) -> Post:
     return await _take_off(session, viewer, post_id, _LIKE)
 
 
-async def repost(session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int) -> Post:
+async def repost(ctx: Context, viewer: Viewer, post_id: int) -> Post:
     """Repost to the public timeline. Idempotent. The author is told (once), unless it is theirs."""
-    return await _put(session, clock, viewer, post_id, _REPOST)
+    return await _put(ctx, viewer, post_id, _REPOST)
 
 
 async def unrepost(session: AsyncSession, viewer: Viewer, post_id: int) -> Post:
@@ -354,9 +347,9 @@ async def unrepost(session: AsyncSession, viewer: Viewer, post_id: int) -> Post:
     return await _take_off(session, viewer, post_id, _REPOST)
 
 
-async def bookmark(session: AsyncSession, clock: Clock, viewer: Viewer, post_id: int) -> Post:
+async def bookmark(ctx: Context, viewer: Viewer, post_id: int) -> Post:
     """Save a post to the caller's private bookmarks. Idempotent."""
-    return await _put(session, clock, viewer, post_id, _BOOKMARK)
+    return await _put(ctx, viewer, post_id, _BOOKMARK)
 
 
 async def unbookmark(session: AsyncSession, viewer: Viewer, post_id: int) -> Post:
@@ -364,21 +357,14 @@ async def unbookmark(session: AsyncSession, viewer: Viewer, post_id: int) -> Pos
     return await _take_off(session, viewer, post_id, _BOOKMARK)
 
 
-async def share(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    viewer: Viewer | None,
-    post_id: int,
-    viewer_key: str,
-) -> ShareOut:
+async def share(ctx: Context, viewer: Viewer | None, post_id: int, viewer_key: str) -> ShareOut:
     """Hand out the post's link; the share counts once per viewer and hour (``viewer_key``,
     see ``dropbell.counting``), so calling again changes nothing until the next hour."""
-    post = await get_original(session, post_id)
-    now = clock.now()
+    post = await get_original(ctx.session, post_id)
+    now = ctx.clock.now()
     inserted = await _changed(
-        session,
-        dialect.insert(session, Share)
+        ctx.session,
+        dialect.insert(ctx.session, Share)
         .values(
             post_id=post.id,
             account_id=viewer.account.id if viewer else None,
@@ -389,5 +375,5 @@ async def share(
         .returning(Share.id),
     )
     if inserted:
-        await _bump(session, post.id, Post.share_count, +1)
-    return ShareOut(url=post_url(settings, post.id))
+        await _bump(ctx.session, post.id, Post.share_count, +1)
+    return ShareOut(url=post_url(ctx.settings, post.id))

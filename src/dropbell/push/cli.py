@@ -18,12 +18,13 @@ def show_key(database_url: DatabaseUrl = None) -> None:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from dropbell.clock import SystemClock
+    from dropbell.context import Context
     from dropbell.push import keys
 
     settings = settings_for(database_url)
 
     async def current(session: AsyncSession) -> keys.SigningKey:
-        return await keys.current_key(session, SystemClock(), settings)
+        return await keys.current_key(Context(session, SystemClock(), settings))
 
     key = asyncio.run(in_transaction(settings, current))
     source = "DROPBELL_VAPID_PRIVATE_KEY" if key.id is None else "the database"
@@ -43,6 +44,7 @@ def rotate_key(
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from dropbell.clock import SystemClock
+    from dropbell.context import Context
     from dropbell.push import keys
 
     settings = settings_for(database_url)
@@ -53,7 +55,7 @@ def rotate_key(
         )
 
     async def rotate(session: AsyncSession) -> keys.Rotation:
-        return await keys.rotate_key(session, SystemClock(), settings)
+        return await keys.rotate_key(Context(session, SystemClock(), settings))
 
     rotation = asyncio.run(in_transaction(settings, rotate))
     console.print(

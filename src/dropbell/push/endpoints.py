@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dropbell.accounts.deps import CurrentViewer, Session
-from dropbell.deps import AppClock, AppSettings
+from dropbell.accounts.deps import Ctx, CurrentViewer, Session
 from dropbell.push import service
 from dropbell.push.schemas import PushKeyOut, PushSubscriptionOut, SubscribeBody, UpdateBody
 
@@ -13,41 +12,29 @@ router = APIRouter(prefix="/api/v1/push", tags=["push"])
 
 
 @router.get("/key")
-async def get_key(session: Session, clock: AppClock, settings: AppSettings) -> PushKeyOut:
+async def get_key(ctx: Ctx) -> PushKeyOut:
     """The VAPID application server key (``applicationServerKey`` in the browser)."""
-    return await service.public_key(session, clock, settings)
+    return await service.public_key(ctx)
 
 
 @router.post("/subscription")
-async def subscribe(
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
-    viewer: CurrentViewer,
-    body: SubscribeBody,
-) -> PushSubscriptionOut:
+async def subscribe(ctx: Ctx, viewer: CurrentViewer, body: SubscribeBody) -> PushSubscriptionOut:
     """Subscribe this access token (one per token: a new POST replaces it)."""
-    return await service.subscribe(session, clock, settings, viewer, body)
+    return await service.subscribe(ctx, viewer, body)
 
 
 @router.get("/subscription")
-async def get_subscription(
-    session: Session, clock: AppClock, settings: AppSettings, viewer: CurrentViewer
-) -> PushSubscriptionOut:
+async def get_subscription(ctx: Ctx, viewer: CurrentViewer) -> PushSubscriptionOut:
     """This access token's subscription, or 404."""
-    return await service.get_subscription(session, clock, settings, viewer)
+    return await service.get_subscription(ctx, viewer)
 
 
 @router.put("/subscription")
 async def update_subscription(
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
-    viewer: CurrentViewer,
-    body: UpdateBody,
+    ctx: Ctx, viewer: CurrentViewer, body: UpdateBody
 ) -> PushSubscriptionOut:
     """Change which notification types are pushed."""
-    return await service.update_alerts(session, clock, settings, viewer, body)
+    return await service.update_alerts(ctx, viewer, body)
 
 
 @router.delete("/subscription")

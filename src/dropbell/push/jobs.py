@@ -36,6 +36,7 @@ from dropbell import dialect, i18n
 from dropbell.accounts.models import Account
 from dropbell.clock import Clock
 from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.db import UTCDateTime, transaction
 from dropbell.drops.images import push_icon
 from dropbell.drops.models import Drop
@@ -226,7 +227,7 @@ class PushWorker(Worker):
     async def work(self, job: ClaimedPush) -> None:
         """Push one notice to every subscription that wants it, step by step."""
         async with transaction(self.sessionmaker) as session:
-            key = await keys.current_key(session, self.clock, self.settings)
+            key = await keys.current_key(Context(session, self.clock, self.settings))
             messages = await self._messages(session, job)
             if messages is None:  # the drop was deleted: nothing to say
                 await session.execute(

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell import dialect, errors
-from dropbell.clock import Clock
 from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.push.models import PushKey, PushSubscription
 
 log = logging.getLogger(__name__)
@@ -89,27 +88,29 @@ def _configured(settings: Settings) -> SigningKey | None:
     return SigningKey(None, public_of(private), private)
 
 
-async def current_key(session: AsyncSession, clock: Clock, settings: Settings) -> SigningKey:
+async def current_key(ctx: Context) -> SigningKey:
     """The key in use: the operator's, else the database's (made now if there is none).
 
     Two processes starting at once may both try to make it; the unique ``current``
     column lets one win and the other read the winner's.
     """
-    configured = _configured(settings)
+    configured = _configured(ctx.settings)
     if configured is not None:
         return configured
-    row = await session.scalar(select(PushKey).where(PushKey.current.is_(True)))
+    row = await ctx.session.scalar(select(PushKey).where(PushKey.current.is_(True)))
     if row is not None:
         return _from_row(row)
     private = ec.generate_private_key(ec.SECP256R1())
     public = public_of(private)
     # One statement (a GET may run a statement at a time: db.reading), so no savepoint.
-    await session.execute(
-        dialect.insert(session, PushKey)
-        .values(private_key=_pem(private), public_key=public, current=True, created_at=clock.now())
+    await ctx.session.execute(
+        dialect.insert(ctx.session, PushKey)
+        .values(
+            private_key=_pem(private), public_key=public, current=True, created_at=ctx.clock.now()
+        )
         .on_conflict_do_nothing()
     )
-    row = await session.scalar(select(PushKey).where(PushKey.current.is_(True)))
+    row = await ctx.session.scalar(select(PushKey).where(PushKey.current.is_(True)))
     assert row is not None
     if row.public_key == public:
         log.info("generated the VAPID key %s", public)
@@ -122,7 +123,7 @@ class Rotation:
     removed_subscriptions: int
 
 
-async def rotate_key(session: AsyncSession, clock: Clock, settings: Settings) -> Rotation:
+async def rotate_key(ctx: Context) -> Rotation:
     """Retire the current key, make a new one, and remove every subscription.
 
     A browser's subscription is bound to the key it was made with (its
@@ -131,17 +132,17 @@ async def rotate_key(session: AsyncSession, clock: Clock, settings: Settings) ->
     finding none (``GET /api/v1/push/subscription`` is a 404), subscribes again with
     the new key.
     """
-    if settings.vapid_private_key is not None:
+    if ctx.settings.vapid_private_key is not None:
         raise errors.Conflict(
             "The VAPID key comes from DROPBELL_VAPID_PRIVATE_KEY; change that setting instead."
         )
-    now = clock.now()
-    await session.execute(
+    now = ctx.clock.now()
+    await ctx.session.execute(
         update(PushKey).where(PushKey.current.is_(True)).values(current=None, retired_at=now)
     )
-    await session.flush()
-    removed = await session.scalar(select(func.count()).select_from(PushSubscription)) or 0
-    await session.execute(delete(PushSubscription))
-    key = await current_key(session, clock, settings)
+    await ctx.session.flush()
+    removed = await ctx.session.scalar(select(func.count()).select_from(PushSubscription)) or 0
+    await ctx.session.execute(delete(PushSubscription))
+    key = await current_key(ctx)
     log.info("rotated the VAPID key: now %s; %d subscriptions removed", key.public_key, removed)
     return Rotation(public_key=key.public_key, removed_subscriptions=removed)

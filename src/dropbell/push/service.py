@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell import dialect, errors
 from dropbell.accounts.service import Viewer
-from dropbell.clock import Clock
-from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.push import keys, netcheck
 from dropbell.push.models import (
     DeliveryState,
@@ -32,8 +31,8 @@ from dropbell.push.schemas import (
 )
 
 
-async def public_key(session: AsyncSession, clock: Clock, settings: Settings) -> PushKeyOut:
-    key = await keys.current_key(session, clock, settings)
+async def public_key(ctx: Context) -> PushKeyOut:
+    key = await keys.current_key(ctx)
     return PushKeyOut(public_key=key.public_key)
 
 
@@ -63,14 +62,12 @@ async def _token_subscription(session: AsyncSession, viewer: Viewer) -> PushSubs
     return row
 
 
-async def subscribe(
-    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, body: SubscribeBody
-) -> PushSubscriptionOut:
+async def subscribe(ctx: Context, viewer: Viewer, body: SubscribeBody) -> PushSubscriptionOut:
     """Subscribe the caller's token, replacing the token's subscription if it had one."""
     endpoint = body.subscription.endpoint.strip()
-    await netcheck.check_endpoint(endpoint, settings.push_allowed)
-    key = await keys.current_key(session, clock, settings)
-    now = clock.now()
+    await netcheck.check_endpoint(endpoint, ctx.settings.push_allowed)
+    key = await keys.current_key(ctx)
+    now = ctx.clock.now()
     alerts = _merge({}, body.data.alerts if body.data else {})
     values = {
         "account_id": viewer.account.id,
@@ -82,34 +79,30 @@ async def subscribe(
         "created_at": now,
         "updated_at": now,
     }
-    insert = dialect.insert(session, PushSubscription).values(**values)
+    insert = dialect.insert(ctx.session, PushSubscription).values(**values)
     upsert = insert.on_conflict_do_update(
         index_elements=[PushSubscription.access_token_id],
         set_={name: insert.excluded[name] for name in values if name != "access_token_id"},
     )
-    await session.execute(upsert)
-    row = await _token_subscription(session, viewer)
-    await session.refresh(row)
+    await ctx.session.execute(upsert)
+    row = await _token_subscription(ctx.session, viewer)
+    await ctx.session.refresh(row)
     return _out(row, key.public_key)
 
 
-async def get_subscription(
-    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer
-) -> PushSubscriptionOut:
-    row = await _token_subscription(session, viewer)
-    key = await keys.current_key(session, clock, settings)
+async def get_subscription(ctx: Context, viewer: Viewer) -> PushSubscriptionOut:
+    row = await _token_subscription(ctx.session, viewer)
+    key = await keys.current_key(ctx)
     return _out(row, key.public_key)
 
 
-async def update_alerts(
-    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, body: UpdateBody
-) -> PushSubscriptionOut:
+async def update_alerts(ctx: Context, viewer: Viewer, body: UpdateBody) -> PushSubscriptionOut:
     """Change which types are pushed; the types not given keep their value."""
-    row = await _token_subscription(session, viewer)
+    row = await _token_subscription(ctx.session, viewer)
     row.alerts = _merge(row.alerts, body.data.alerts)
-    row.updated_at = clock.now()
-    await session.flush()
-    key = await keys.current_key(session, clock, settings)
+    row.updated_at = ctx.clock.now()
+    await ctx.session.flush()
+    key = await keys.current_key(ctx)
     return _out(row, key.public_key)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell import errors, times
-from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.drops.models import Drop, DropStatus
 from dropbell.reminders.models import (
     CANCELLED,
@@ -62,17 +62,15 @@ def _job(
     )  # fmt: skip
 
 
-async def schedule_launch(
-    session: AsyncSession, settings: Settings, drop: Drop, now: datetime
-) -> None:
+async def schedule_launch(ctx: Context, drop: Drop, now: datetime) -> None:
     """Queue a notice for each lead a shopper may choose whose moment is still ahead, and
     the launch notice. (A lead nobody chose is released to nobody: one row, no cost.)"""
-    for lead in sorted(settings.allowed_offsets, reverse=True):
+    for lead in sorted(ctx.settings.allowed_offsets, reverse=True):
         due_at = times.before(drop.launch_at, lead)  # clamped: a huge lead never overflows
         if due_at > now:
-            session.add(_job(drop, SOON, due_at, now, lead))
-    session.add(_job(drop, LIVE, drop.launch_at, now))
-    await session.flush()
+            ctx.session.add(_job(drop, SOON, due_at, now, lead))
+    ctx.session.add(_job(drop, LIVE, drop.launch_at, now))
+    await ctx.session.flush()
 
 
 async def _supersede_pending(session: AsyncSession, drop_id: int) -> None:
@@ -88,11 +86,11 @@ async def _supersede_pending(session: AsyncSession, drop_id: int) -> None:
     )
 
 
-async def reschedule(session: AsyncSession, settings: Settings, drop: Drop, now: datetime) -> None:
+async def reschedule(ctx: Context, drop: Drop, now: datetime) -> None:
     """Move the pending notices with the drop and tell its subscribers the new time."""
-    await _supersede_pending(session, drop.id)
-    session.add(_job(drop, RESCHEDULED, now, now))
-    await schedule_launch(session, settings, drop, now)
+    await _supersede_pending(ctx.session, drop.id)
+    ctx.session.add(_job(drop, RESCHEDULED, now, now))
+    await schedule_launch(ctx, drop, now)
 
 
 async def cancel(session: AsyncSession, drop: Drop, now: datetime) -> None:

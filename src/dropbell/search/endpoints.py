@@ -4,8 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from dropbell.accounts.deps import OPTIONAL_AUTH, OptionalViewer, Session
-from dropbell.deps import AppClock, AppSettings
+from dropbell.accounts.deps import OPTIONAL_AUTH, Ctx, OptionalViewer
 from dropbell.search import service
 from dropbell.search.schemas import MAX_QUERY_LENGTH, SearchOut
 
@@ -28,9 +27,7 @@ async def search(
         ),
     ],
     viewer: OptionalViewer,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
+    ctx: Ctx,
     limit: Annotated[
         int,
         Query(ge=1, le=MAX_LIMIT, description=f"At most this many of each kind (≤ {MAX_LIMIT})."),
@@ -39,4 +36,4 @@ async def search(
     """Drops, posts, partner brands and hashtags for `q`, each list best first: what
     carries `q` as its exact tag first. 422 `invalid` for an empty `q`, one of more than
     100 characters, or one without a letter or digit."""
-    return await service.search(session, clock, settings, viewer, q, limit)
+    return await service.search(ctx, viewer, q, limit)

@@ -23,8 +23,7 @@ from dropbell import dialect, errors
 from dropbell.accounts.models import Account
 from dropbell.accounts.schemas import BrandOut
 from dropbell.accounts.service import Viewer
-from dropbell.clock import Clock
-from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.drops import service as drops
 from dropbell.drops.models import Drop
 from dropbell.posts import presenter as post_presenter
@@ -60,23 +59,16 @@ def parse(q: str) -> Query:
     return Query(words=found, tag=tag, username=q.removeprefix("@").lower())
 
 
-async def search(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    viewer: Viewer | None,
-    q: str,
-    limit: int,
-) -> SearchOut:
+async def search(ctx: Context, viewer: Viewer | None, q: str, limit: int) -> SearchOut:
     """What ``q`` finds, as ``viewer`` sees it: at most ``limit`` of each kind."""
     query = parse(q)
-    drop_rows = await _drops(session, query, limit)
-    post_rows = await _posts(session, query, limit)
+    drop_rows = await _drops(ctx.session, query, limit)
+    post_rows = await _posts(ctx.session, query, limit)
     return SearchOut(
-        drops=await drops.present(session, clock, settings, drop_rows, viewer),
-        posts=await post_presenter.present(session, clock, settings, post_rows, viewer),
-        accounts=await _accounts(session, query, limit),
-        hashtags=await _hashtags(session, settings, query, limit),
+        drops=await drops.present(ctx, drop_rows, viewer),
+        posts=await post_presenter.present(ctx, post_rows, viewer),
+        accounts=await _accounts(ctx.session, query, limit),
+        hashtags=await _hashtags(ctx, query, limit),
     )
 
 
@@ -150,17 +142,15 @@ def _starts_with(session: AsyncSession, lo: str) -> ColumnElement[bool]:
     return and_(column >= lo, column < hi)
 
 
-async def _hashtags(
-    session: AsyncSession, settings: Settings, query: Query, limit: int
-) -> list[HashtagOut]:
+async def _hashtags(ctx: Context, query: Query, limit: int) -> list[HashtagOut]:
     """Hashtags starting with the query's plain form: the exact tag, then the most used."""
     if query.tag is None:
         return []
     plain = fold(query.tag)
-    rows = await session.execute(
+    rows = await ctx.session.execute(
         select(Hashtag.tag, Hashtag.post_count, Drop.id)
         .outerjoin(Drop, Drop.tag == Hashtag.tag)
-        .where(_starts_with(session, plain), Hashtag.post_count > 0)
+        .where(_starts_with(ctx.session, plain), Hashtag.post_count > 0)
         .order_by(
             case((Hashtag.tag == query.tag, 0), (Hashtag.search_text == plain, 1), else_=2),
             Hashtag.post_count.desc(),
@@ -168,7 +158,7 @@ async def _hashtags(
         )
         .limit(limit)
     )
-    base = settings.public_url.rstrip("/")
+    base = ctx.settings.public_url.rstrip("/")
     return [
         HashtagOut(tag=tag, post_count=count, drop_id=drop_id, url=f"{base}/tags/{quote(tag)}")
         for tag, count, drop_id in rows

@@ -82,9 +82,9 @@ async def signup(_csrf: CsrfChecked, ctx: GuestCtx) -> Response:
         try:
             platform = platform_from_user_agent(request.headers.get("user-agent"))
             async with ctx.session.begin_nested():  # the account and its session, or neither
-                created = await accounts.create_account(ctx.session, ctx.clock, account)
+                created = await accounts.create_account(ctx, account)
                 token, _account = await accounts.issue_token(
-                    ctx.session, ctx.clock, created.username, account.password, platform
+                    ctx, created.username, account.password, platform
                 )
         except errors.AppError as exc:
             form.add_error(exc)
@@ -132,8 +132,7 @@ async def login(_csrf: CsrfChecked, ctx: GuestCtx) -> Response:
         )
     try:
         token, _ = await accounts.issue_token(
-            ctx.session,
-            ctx.clock,
+            ctx,
             username[:30],
             password[:200],
             platform_from_user_agent(request.headers.get("user-agent")),
@@ -151,7 +150,7 @@ async def login(_csrf: CsrfChecked, ctx: GuestCtx) -> Response:
 @router.post("/logout")
 async def logout(_csrf: CsrfChecked, ctx: Ctx) -> RedirectResponse:
     if ctx.viewer is not None:
-        await accounts.revoke_token(ctx.session, ctx.clock, ctx.viewer.token_id)
+        await accounts.revoke_token(ctx, ctx.viewer.token_id)
     response = RedirectResponse("/", status_code=303)
     log_out(response, ctx.settings)
     return response
@@ -161,7 +160,7 @@ async def logout(_csrf: CsrfChecked, ctx: Ctx) -> RedirectResponse:
 async def logout_everywhere(_csrf: CsrfChecked, ctx: Ctx) -> RedirectResponse:
     """Every session and token of the account stops working, this browser's too."""
     if ctx.viewer is not None:
-        await accounts.revoke_all(ctx.session, ctx.clock, ctx.viewer.account.id)
+        await accounts.revoke_all(ctx, ctx.viewer.account.id)
     response = RedirectResponse("/", status_code=303)
     log_out(response, ctx.settings)
     return response
@@ -180,7 +179,7 @@ async def change_password(_csrf: CsrfChecked, ctx: Ctx) -> Response:
     if change is not None:
         try:
             await ratelimit.check_login_backoff(request, me.account.username)
-            await accounts.change_password(ctx.session, ctx.clock, me, change)
+            await accounts.change_password(ctx, me, change)
         except errors.WrongPassword as exc:
             await ratelimit.login_failed(request, me.account.username)
             pw_form.errors["current_password"] = exc.detail

@@ -8,13 +8,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Path
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell.accounts.service import Viewer, caller_of
 from dropbell.brands import service as brands
 from dropbell.brands.schemas import AccountPage
-from dropbell.clock import Clock
-from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.drops import service as drops
 from dropbell.drops.rollout import ineligible_reason
 from dropbell.drops.schemas import DropOut
@@ -36,27 +34,21 @@ class BrandPage:
     can_follow: bool  # a partner brand, and not the viewer's own account
 
 
-async def brand_view(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    viewer: Viewer | None,
-    username: str,
-) -> BrandPage:
-    page = await brands.account_page(session, clock, settings, viewer, username)
-    past = await brands.past_drops(session, clock, page.id)
+async def brand_view(ctx: Context, viewer: Viewer | None, username: str) -> BrandPage:
+    page = await brands.account_page(ctx, viewer, username)
+    past = await brands.past_drops(ctx, page.id)
     own = viewer is not None and viewer.account.id == page.id
     return BrandPage(
         brand=page,
-        past=await drops.present(session, clock, settings, past, viewer),
-        reason=ineligible_reason(settings, caller_of(viewer)),
+        past=await drops.present(ctx, past, viewer),
+        reason=ineligible_reason(ctx.settings, caller_of(viewer)),
         can_follow=page.is_partner and not own,
     )
 
 
 @router.get("/@{username}", response_class=HTMLResponse)
 async def brand_page(username: Username, ctx: Ctx) -> HTMLResponse:
-    page = await brand_view(ctx.session, ctx.clock, ctx.settings, ctx.viewer, username)
+    page = await brand_view(ctx, ctx.viewer, username)
     return await ctx.page("brand.html", {"page": page, "source": "drop"})
 
 
@@ -72,7 +64,7 @@ async def follow(
     me = ctx.need()
     brand = await brands.get_by_username(ctx.session, username)
     if action == "follow":
-        await brands.follow(ctx.session, ctx.clock, me, brand.id)
+        await brands.follow(ctx, me, brand.id)
     else:
-        await brands.unfollow(ctx.session, ctx.clock, me, brand.id)
+        await brands.unfollow(ctx, me, brand.id)
     return RedirectResponse(safe_next(next, f"/@{brand.username}"), status_code=303)

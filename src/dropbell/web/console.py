@@ -40,7 +40,7 @@ def _notice(key: str | None) -> str | None:
 async def _form_page(
     ctx: PageContext, form: Form, *, drop: object = None, status_code: int = 200
 ) -> HTMLResponse:
-    image = await shown_image(ctx.session, ctx.settings, ctx.need(), form)
+    image = await shown_image(ctx, ctx.need(), form)
     context = {
         "form": form,
         "drop": drop,
@@ -57,7 +57,7 @@ def _max_mb(ctx: PageContext) -> str:
 
 @router.get("", response_class=HTMLResponse)
 async def index(ctx: Ctx, notice: Annotated[str | None, Query()] = None) -> HTMLResponse:
-    page = await dashboard.console(ctx.session, ctx.clock, ctx.settings, ctx.need())
+    page = await dashboard.console(ctx, ctx.need())
     return await ctx.page("console/index.html", {"page": page, "notice": _notice(notice)})
 
 
@@ -72,15 +72,13 @@ async def create_drop(_csrf: CsrfChecked, ctx: Ctx) -> Response:
     me = ctx.need()
     raw = await ctx.request.form()
     form = Form(values=text_values(raw, DROP_FIELDS))
-    await take_image(ctx.session, ctx.clock, ctx.settings, me, raw, form)
+    await take_image(ctx, me, raw, form)
     data = validate(DropCreate, drop_data(form.values, me.account.timezone, form), form)
     if data is not None and form.ok:
         try:
             async with ctx.session.begin_nested():  # on an error nothing of it stays
                 created = await drops.create_drop(
-                    ctx.session,
-                    ctx.clock,
-                    ctx.settings,
+                    ctx,
                     me,
                     data,
                     request_host=ctx.request.url.hostname,
@@ -98,14 +96,14 @@ async def create_drop(_csrf: CsrfChecked, ctx: Ctx) -> Response:
 async def drop_stats(
     drop_id: IdPath, ctx: Ctx, notice: Annotated[str | None, Query()] = None
 ) -> HTMLResponse:
-    page = await dashboard.console_drop(ctx.session, ctx.clock, ctx.settings, ctx.need(), drop_id)
+    page = await dashboard.console_drop(ctx, ctx.need(), drop_id)
     return await ctx.page("console/drop.html", {"page": page, "notice": _notice(notice)})
 
 
 @router.get("/drops/{drop_id}/stats.csv")
 async def drop_stats_csv(drop_id: IdPath, ctx: Ctx) -> Response:
     """The analytics page's figures as a CSV download (the API's ``stats.csv``)."""
-    body, disposition = await dashboard.figures_csv(ctx.session, ctx.clock, ctx.need(), drop_id)
+    body, disposition = await dashboard.figures_csv(ctx, ctx.need(), drop_id)
     return export.csv_response(body, disposition)
 
 
@@ -113,7 +111,7 @@ async def drop_stats_csv(drop_id: IdPath, ctx: Ctx) -> Response:
 async def edit_drop(drop_id: IdPath, ctx: Ctx) -> HTMLResponse:
     me = ctx.need()
     owned = await access.access_drop(ctx.session, me, drop_id)
-    drop = await drops.present_one(ctx.session, ctx.clock, ctx.settings, owned, me)
+    drop = await drops.present_one(ctx, owned, me)
     tz = me.account.timezone
     values = {
         "title": drop.title,
@@ -136,7 +134,7 @@ async def update_drop(drop_id: IdPath, _csrf: CsrfChecked, ctx: Ctx) -> Response
     me = ctx.need()
     raw = await ctx.request.form()
     form = Form(values=text_values(raw, DROP_FIELDS))
-    await take_image(ctx.session, ctx.clock, ctx.settings, me, raw, form)
+    await take_image(ctx, me, raw, form)
     was = str(raw.get("launch_at_was") or "")
     body = drop_data(form.values, me.account.timezone, form, launch_was=was)
     data = validate(DropUpdate, body, form)
@@ -144,9 +142,7 @@ async def update_drop(drop_id: IdPath, _csrf: CsrfChecked, ctx: Ctx) -> Response
         try:
             async with ctx.session.begin_nested():  # on an error nothing changes
                 await drops.update_drop(
-                    ctx.session,
-                    ctx.clock,
-                    ctx.settings,
+                    ctx,
                     me,
                     drop_id,
                     data,
@@ -160,11 +156,11 @@ async def update_drop(drop_id: IdPath, _csrf: CsrfChecked, ctx: Ctx) -> Response
             notice = "rescheduled" if "launch_at" in body else "saved"
             return RedirectResponse(f"/console/drops/{drop_id}?notice={notice}", status_code=303)
     owned = await access.access_drop(ctx.session, me, drop_id)
-    drop = await drops.present_one(ctx.session, ctx.clock, ctx.settings, owned, me)
+    drop = await drops.present_one(ctx, owned, me)
     return await _form_page(ctx, form, drop=drop, status_code=422)
 
 
 @router.post("/drops/{drop_id}/cancel")
 async def cancel_drop(drop_id: IdPath, _csrf: CsrfChecked, ctx: Ctx) -> RedirectResponse:
-    await drops.cancel_drop(ctx.session, ctx.clock, ctx.need(), drop_id)
+    await drops.cancel_drop(ctx, ctx.need(), drop_id)
     return RedirectResponse(f"/console/drops/{drop_id}?notice=cancelled", status_code=303)

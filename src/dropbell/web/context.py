@@ -1,8 +1,9 @@
 """What every page handler starts from: who is asking, the session, the clock and the
 settings, in one dependency, and rendering with them.
 
-A handler takes ``ctx: Ctx``, calls a service (or, for what a page shows, one function of
-``pagedata``) and answers with
+A ``PageContext`` is a request ``Context`` (``dropbell.context``) with the request and the
+viewer added, so a handler takes ``ctx: Ctx``, passes ``ctx`` to a service (or, for what a
+page shows, to one function of ``pagedata``) and answers with
 ``await ctx.page(...)`` (a full page, with the unread badge in the layout) or
 ``ctx.render(...)`` (a fragment, or a page shown without the badge).
 """
@@ -14,25 +15,20 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell import i18n
 from dropbell.accounts.deps import Session, WebViewer
 from dropbell.accounts.service import Viewer
-from dropbell.clock import Clock
-from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.deps import AppClock, AppSettings
 from dropbell.notifications import service as notifications
 from dropbell.web.render import render, request_locale
 from dropbell.web.routing import LoginRequired
 
 
-@dataclass(frozen=True)
-class PageContext:
+@dataclass(frozen=True, slots=True)
+class PageContext(Context):
     request: Request
-    session: AsyncSession
-    clock: Clock
-    settings: Settings
     viewer: Viewer | None = None
 
     def need(self) -> Viewer:
@@ -76,13 +72,15 @@ class PageContext:
         return self.render(name, context, status_code=status_code, headers=headers, unread=unread)
 
 
+# From the request's dependencies themselves, not ``accounts.deps.Ctx``: a page builds one
+# context, not two.
 async def page_context(
     request: Request, viewer: WebViewer, session: Session, clock: AppClock, settings: AppSettings
 ) -> PageContext:
     # The texts the handler and pagedata make (a form's error, a funnel's labels) speak the
     # page's language too; render() picks the same one.
     i18n.set_for_request(request_locale(request, viewer))
-    return PageContext(request, session, clock, settings, viewer)
+    return PageContext(session, clock, settings, request, viewer)
 
 
 async def guest_context(
@@ -90,7 +88,7 @@ async def guest_context(
 ) -> PageContext:
     """For the sign-up and log-in forms' POSTs: nobody is looked up (the viewer is None)."""
     i18n.set_for_request(request_locale(request, None))
-    return PageContext(request, session, clock, settings)
+    return PageContext(session, clock, settings, request)
 
 
 Ctx = Annotated[PageContext, Depends(page_context)]

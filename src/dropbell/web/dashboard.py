@@ -6,11 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dropbell.accounts.service import Viewer
-from dropbell.clock import Clock
-from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.drops import access, analytics
 from dropbell.drops import service as drops
 from dropbell.drops import stats as drop_stats
@@ -37,42 +34,34 @@ class ConsoleDrop:
     sources: Chart
 
 
-async def console(
-    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer
-) -> Console:
+async def console(ctx: Context, viewer: Viewer) -> Console:
     """The brand's drops, newest first, each with its funnel's figures (a fixed number of
     queries, whatever the number of drops)."""
     access.require_partner(viewer)
     page = Page(limit=LIST_SIZE, max_id=None)
-    rows, _ = page.trim(
-        await drops.list_drops(session, clock, "all", page, brand_id=viewer.account.id)
-    )
+    rows, _ = page.trim(await drops.list_drops(ctx, "all", page, brand_id=viewer.account.id))
     return Console(
-        drops=await drops.present(session, clock, settings, rows, viewer),
-        figures=await analytics.funnels(session, [d.id for d in rows]),
+        drops=await drops.present(ctx, rows, viewer),
+        figures=await analytics.funnels(ctx.session, [d.id for d in rows]),
     )
 
 
-async def console_drop(
-    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, drop_id: int
-) -> ConsoleDrop:
+async def console_drop(ctx: Context, viewer: Viewer, drop_id: int) -> ConsoleDrop:
     """One drop's analytics, its charts drawn in the brand's time zone and language."""
-    drop = await access.access_drop(session, viewer, drop_id)
-    shown = await drops.present_one(session, clock, settings, drop, viewer)
-    numbers = await drop_stats.drop_stats(session, drop)
+    drop = await access.access_drop(ctx.session, viewer, drop_id)
+    shown = await drops.present_one(ctx, drop, viewer)
+    numbers = await drop_stats.drop_stats(ctx.session, drop)
     tz = viewer.account.timezone
     return ConsoleDrop(
         drop=shown,
         stats=numbers,
         funnel=funnel(numbers.funnel),
-        reminders=reminders_chart(numbers.reminders_by_hour, drop.launch_at, clock.now(), tz),
+        reminders=reminders_chart(numbers.reminders_by_hour, drop.launch_at, ctx.clock.now(), tz),
         sources=sources_chart(numbers.sources),
     )
 
 
-async def figures_csv(
-    session: AsyncSession, clock: Clock, viewer: Viewer, drop_id: int
-) -> tuple[str, str]:
+async def figures_csv(ctx: Context, viewer: Viewer, drop_id: int) -> tuple[str, str]:
     """The drop's figures as CSV, and the download's Content-Disposition (owner only)."""
-    drop = await access.access_drop(session, viewer, drop_id)
-    return await drop_stats.drop_figures_csv(session, clock, drop)
+    drop = await access.access_drop(ctx.session, viewer, drop_id)
+    return await drop_stats.drop_figures_csv(ctx, drop)

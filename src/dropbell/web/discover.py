@@ -8,12 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from dropbell import errors
 from dropbell.accounts.service import Viewer, caller_of
-from dropbell.clock import Clock
-from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.drops import service as drops
 from dropbell.drops.rollout import ineligible_reason
 from dropbell.drops.schemas import DropOut
@@ -46,30 +44,22 @@ class Results:
     total: int = 0
 
 
-async def upcoming_view(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    viewer: Viewer | None,
-    after: int | None,
-) -> Upcoming:
-    rows, more = await upcoming(session, clock, PAGE_SIZE, after)
+async def upcoming_view(ctx: Context, viewer: Viewer | None, after: int | None) -> Upcoming:
+    rows, more = await upcoming(ctx, PAGE_SIZE, after)
     return Upcoming(
-        drops=await drops.present(session, clock, settings, rows, viewer),
-        reason=ineligible_reason(settings, caller_of(viewer)),
+        drops=await drops.present(ctx, rows, viewer),
+        reason=ineligible_reason(ctx.settings, caller_of(viewer)),
         next_after=rows[-1].id if more and rows else None,
     )
 
 
-async def results_view(
-    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer | None, q: str
-) -> Results:
+async def results_view(ctx: Context, viewer: Viewer | None, q: str) -> Results:
     """What ``q`` finds; nothing asked yet (no ``q``) is an empty page, not an error."""
-    results = Results(q=q, reason=ineligible_reason(settings, caller_of(viewer)))
+    results = Results(q=q, reason=ineligible_reason(ctx.settings, caller_of(viewer)))
     if not q.strip():
         return results
     try:
-        results.found = await search.search(session, clock, settings, viewer, q, SEARCH_LIMIT)
+        results.found = await search.search(ctx, viewer, q, SEARCH_LIMIT)
     except errors.Invalid:
         too_long = _("Search for at most %(num)d characters.") % {"num": MAX_QUERY_LENGTH}
         results.error = (
@@ -89,14 +79,14 @@ async def upcoming_page(
     ctx: Ctx, after: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
 ) -> HTMLResponse:
     """Drops still to launch, soonest first, with Remind me."""
-    page = await upcoming_view(ctx.session, ctx.clock, ctx.settings, ctx.viewer, after)
+    page = await upcoming_view(ctx, ctx.viewer, after)
     return await ctx.page("upcoming.html", {"page": page, "source": "drop"})
 
 
 @router.get("/search", response_class=HTMLResponse)
 async def search_page(ctx: Ctx, q: Annotated[str, Query(max_length=1000)] = "") -> HTMLResponse:
     """What the header's search box finds: drops, brands, hashtags and posts."""
-    results = await results_view(ctx.session, ctx.clock, ctx.settings, ctx.viewer, q)
+    results = await results_view(ctx, ctx.viewer, q)
     status = 422 if results.error else 200
     return await ctx.page(
         "search.html", {"results": results, "q": q, "source": "drop"}, status_code=status

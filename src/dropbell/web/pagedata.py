@@ -7,11 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dropbell.accounts.service import Viewer, caller_of
-from dropbell.clock import Clock
-from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.drops import access, analytics
 from dropbell.drops import service as drops
 from dropbell.drops.models import DropStatus
@@ -69,19 +66,13 @@ class MyReminder:
     offsets: list[int]
 
 
-async def timeline(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    viewer: Viewer | None,
-    max_id: int | None,
-) -> Timeline:
+async def timeline(ctx: Context, viewer: Viewer | None, max_id: int | None) -> Timeline:
     page = Page(limit=PAGE_SIZE, max_id=max_id)
-    rows, more = page.trim(await feeds.public_timeline(session, page))
-    shown = await post_presenter.present(session, clock, settings, rows, viewer)
+    rows, more = page.trim(await feeds.public_timeline(ctx.session, page))
+    shown = await post_presenter.present(ctx, rows, viewer)
     return Timeline(
         posts=[p for p in shown if not _cancelled_drop(p)],
-        reason=ineligible_reason(settings, caller_of(viewer)),
+        reason=ineligible_reason(ctx.settings, caller_of(viewer)),
         next_max_id=rows[-1].id if more and rows else None,
     )
 
@@ -101,109 +92,75 @@ def _without_announcement(shown: list[PostOut], drop: DropOut | None) -> list[Po
 
 
 async def tag_view(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    viewer: Viewer | None,
-    raw_tag: str,
-    max_id: int | None,
+    ctx: Context, viewer: Viewer | None, raw_tag: str, max_id: int | None
 ) -> TagView:
     page = Page(limit=PAGE_SIZE, max_id=max_id)
-    found, more = await feeds.tag_page(session, clock, settings, raw_tag, page, viewer)
+    found, more = await feeds.tag_page(ctx, raw_tag, page, viewer)
     return TagView(
         tag=found.tag,
         drop=found.drop,
         posts=_without_announcement(found.posts, found.drop),
-        reason=ineligible_reason(settings, caller_of(viewer)),
+        reason=ineligible_reason(ctx.settings, caller_of(viewer)),
         next_max_id=found.posts[-1].id if more and found.posts else None,
     )
 
 
-async def bookmarks(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    viewer: Viewer,
-    max_id: int | None,
-) -> Timeline:
+async def bookmarks(ctx: Context, viewer: Viewer, max_id: int | None) -> Timeline:
     """The viewer's bookmarks, newest bookmark first (``next_max_id`` is a bookmark id)."""
     page = Page(limit=PAGE_SIZE, max_id=max_id)
-    rows, more = page.trim(await feeds.bookmarks(session, viewer, page))
-    shown = await post_presenter.present(
-        session, clock, settings, [post for _, post in rows], viewer
-    )
+    rows, more = page.trim(await feeds.bookmarks(ctx.session, viewer, page))
+    shown = await post_presenter.present(ctx, [post for _, post in rows], viewer)
     return Timeline(
         posts=shown,
-        reason=ineligible_reason(settings, caller_of(viewer)),
+        reason=ineligible_reason(ctx.settings, caller_of(viewer)),
         next_max_id=rows[-1][0] if more and rows else None,
     )
 
 
 async def drop_page(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    viewer: Viewer | None,
-    drop_id: int,
-    via: str = "drop",
+    ctx: Context, viewer: Viewer | None, drop_id: int, via: str = "drop"
 ) -> DropPage:
-    drop = await access.get_drop(session, drop_id)
-    shown = await drops.present_one(session, clock, settings, drop, viewer)
-    return DropPage(drop=shown, reason=ineligible_reason(settings, caller_of(viewer)), via=via)
+    drop = await access.get_drop(ctx.session, drop_id)
+    shown = await drops.present_one(ctx, drop, viewer)
+    return DropPage(drop=shown, reason=ineligible_reason(ctx.settings, caller_of(viewer)), via=via)
 
 
 async def drop_page_with_posts(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    viewer: Viewer | None,
-    drop_id: int,
-    via: str = "drop",
-    visitor: str | None = None,
+    ctx: Context, viewer: Viewer | None, drop_id: int, via: str = "drop", visitor: str | None = None
 ) -> DropPage:
     """The drop's page: the drop, and the newest posts about it (its tag's posts). With
     ``visitor`` (``counting.viewer_key``), the visit is counted in the brand's opens."""
-    page = await drop_page(session, clock, settings, viewer, drop_id, via)
+    page = await drop_page(ctx, viewer, drop_id, via)
     if visitor is not None:
-        await analytics.record_visit(session, clock, drop_id, via, viewer, visitor)
+        await analytics.record_visit(ctx, drop_id, via, viewer, visitor)
     tag_page = Page(limit=10, max_id=None)
-    rows, more = tag_page.trim(await feeds.tagged(session, page.drop.tag, tag_page))
-    shown = await post_presenter.present(session, clock, settings, rows, viewer)
+    rows, more = tag_page.trim(await feeds.tagged(ctx.session, page.drop.tag, tag_page))
+    shown = await post_presenter.present(ctx, rows, viewer)
     page.posts = _without_announcement(shown, page.drop)
     page.more_posts = more
     return page
 
 
-async def my_reminders(
-    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer
-) -> list[MyReminder]:
+async def my_reminders(ctx: Context, viewer: Viewer) -> list[MyReminder]:
     """The viewer's reminders on drops not yet launched nor cancelled, soonest launch first."""
-    rows = await reminders.upcoming_for(session, viewer.account.id, clock.now())
-    shown = await drops.present(session, clock, settings, [r.drop for r in rows], viewer)
+    rows = await reminders.upcoming_for(ctx.session, viewer.account.id, ctx.clock.now())
+    shown = await drops.present(ctx, [r.drop for r in rows], viewer)
     return [MyReminder(drop=d, offsets=r.offsets) for d, r in zip(shown, rows, strict=True)]
 
 
-async def inbox(
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
-    viewer: Viewer,
-    max_id: int | None,
-) -> Inbox:
+async def inbox(ctx: Context, viewer: Viewer, max_id: int | None) -> Inbox:
     page = Page(limit=PAGE_SIZE, max_id=max_id)
-    rows, more = page.trim(await notifications.list_for(session, viewer.account.id, page))
-    items = await notifications.present(session, clock, settings, rows, viewer)
+    rows, more = page.trim(await notifications.list_for(ctx.session, viewer.account.id, page))
+    items = await notifications.present(ctx, rows, viewer)
     return Inbox(items=items, next_max_id=rows[-1].id if more and rows else None)
 
 
-async def one_notification(
-    session: AsyncSession, clock: Clock, settings: Settings, viewer: Viewer, notification_id: int
-) -> NotificationOut:
+async def one_notification(ctx: Context, viewer: Viewer, notification_id: int) -> NotificationOut:
     """One row of the inbox, for the live list: the notification the viewer may see (404
     otherwise), read or not as the inbox shows it."""
-    row = await notifications.get_visible(session, viewer.account.id, notification_id)
+    row = await notifications.get_visible(ctx.session, viewer.account.id, notification_id)
     read = row.read_at is not None or await notifications.is_notice_read(
-        session, viewer.account.id, row
+        ctx.session, viewer.account.id, row
     )
     item = notifications.InboxItem(row, read)
-    return (await notifications.present(session, clock, settings, [item], viewer))[0]
+    return (await notifications.present(ctx, [item], viewer))[0]

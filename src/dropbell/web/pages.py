@@ -44,7 +44,7 @@ def safe_next(value: str | None, default: str = "/") -> str:
 async def home(
     ctx: Ctx, max_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
 ) -> HTMLResponse:
-    page = await pagedata.timeline(ctx.session, ctx.clock, ctx.settings, ctx.viewer, max_id)
+    page = await pagedata.timeline(ctx, ctx.viewer, max_id)
     return await ctx.page("home.html", {"page": page, "form": FormState(), "source": "post"})
 
 
@@ -59,9 +59,7 @@ async def drop_page(
     shopper came from: the visit is counted there (once per visitor and source), and so is
     the Shop on website button's click."""
     who = counting.viewer_key(ctx.request, ctx.viewer)
-    page = await pagedata.drop_page_with_posts(
-        ctx.session, ctx.clock, ctx.settings, ctx.viewer, drop_id, source or via, who
-    )
+    page = await pagedata.drop_page_with_posts(ctx, ctx.viewer, drop_id, source or via, who)
     return await ctx.page("drop.html", {"page": page})
 
 
@@ -73,9 +71,7 @@ async def drop_card(
     source: Annotated[Source, Query()] = "post",
 ) -> HTMLResponse:
     """The drop card alone, for the live updates (countdown over, a notification came)."""
-    page = await pagedata.drop_page(
-        ctx.session, ctx.clock, ctx.settings, ctx.viewer, drop_id, source
-    )
+    page = await pagedata.drop_page(ctx, ctx.viewer, drop_id, source)
     return ctx.render(
         "_drop_card.html",
         {"drop": page.drop, "reason": page.reason, "variant": variant, "source": source},
@@ -118,7 +114,7 @@ async def remind(
 @router.get("/reminders", response_class=HTMLResponse)
 async def reminders_page(ctx: Ctx) -> HTMLResponse:
     """My reminders: the caller's reminders on drops still to come, soonest launch first."""
-    items = await pagedata.my_reminders(ctx.session, ctx.clock, ctx.settings, ctx.need())
+    items = await pagedata.my_reminders(ctx, ctx.need())
     return await ctx.page("reminders.html", {"items": items})
 
 
@@ -126,7 +122,7 @@ async def reminders_page(ctx: Ctx) -> HTMLResponse:
 async def notifications_page(
     ctx: Ctx, max_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
 ) -> HTMLResponse:
-    inbox = await pagedata.inbox(ctx.session, ctx.clock, ctx.settings, ctx.need(), max_id)
+    inbox = await pagedata.inbox(ctx, ctx.need(), max_id)
     return await ctx.page("notifications.html", {"inbox": inbox})
 
 
@@ -134,9 +130,7 @@ async def notifications_page(
 async def notification_row(notification_id: IdPath, ctx: Ctx) -> HTMLResponse:
     """One notification, for the live list."""
     me = ctx.need()
-    item = await pagedata.one_notification(
-        ctx.session, ctx.clock, ctx.settings, me, notification_id
-    )
+    item = await pagedata.one_notification(ctx, me, notification_id)
     return ctx.render("_notification.html", {"n": item})
 
 
@@ -146,7 +140,7 @@ async def open_notification(
 ) -> RedirectResponse:
     """Opening a notification marks it read (counted as opened in the brand's funnel) and
     opens its drop."""
-    item = await notifications.mark_read(ctx.session, ctx.clock, ctx.need(), notification_id)
+    item = await notifications.mark_read(ctx, ctx.need(), notification_id)
     return RedirectResponse(_about(item.row), status_code=303)
 
 
@@ -161,7 +155,7 @@ def _about(notification: Notification) -> str:
 
 @router.post("/notifications/read_all")
 async def read_all(_csrf: CsrfChecked, ctx: Ctx) -> RedirectResponse:
-    await notifications.mark_all_read(ctx.session, ctx.clock, ctx.need())
+    await notifications.mark_all_read(ctx, ctx.need())
     return RedirectResponse("/notifications", status_code=303)
 
 
@@ -194,7 +188,7 @@ async def compose(
             form.add_error(exc)
             status_code, headers = exc.status, exc.headers
         else:
-            await posts.create_post(ctx.session, ctx.clock, me, data)
+            await posts.create_post(ctx, me, data)
             return RedirectResponse(safe_next(next, "/"), status_code=303)
     return await ctx.page("compose.html", {"form": form}, status_code=status_code, headers=headers)
 
@@ -207,7 +201,7 @@ async def post_page(
 ) -> HTMLResponse:
     """One post: what a shared link opens."""
     found = await posts.get_post(ctx.session, post_id)
-    post = await post_presenter.present_one(ctx.session, ctx.clock, ctx.settings, found, ctx.viewer)
+    post = await post_presenter.present_one(ctx, found, ctx.viewer)
     reason = ineligible_reason(ctx.settings, accounts.caller_of(ctx.viewer))
     return await ctx.page(
         "post.html", {"p": post, "shared": shared, "reason": reason, "source": "post"}
@@ -224,11 +218,9 @@ async def share(
     """Count a share. The script copies the link and gets the new action bar; without the
     script the post's own page opens, with its link to copy."""
     who = counting.viewer_key(ctx.request, ctx.viewer)
-    await posts.share(ctx.session, ctx.clock, ctx.settings, ctx.viewer, post_id, who)
+    await posts.share(ctx, ctx.viewer, post_id, who)
     original = await posts.get_original(ctx.session, post_id)  # its counters as _bump left them
-    post = await post_presenter.present_one(
-        ctx.session, ctx.clock, ctx.settings, original, ctx.viewer
-    )
+    post = await post_presenter.present_one(ctx, original, ctx.viewer)
     if not wants_fragment(ctx.request):
         return RedirectResponse(f"/posts/{post.id}?shared=1", status_code=303)
     return _actions(ctx, post, next)
@@ -246,8 +238,8 @@ async def post_toggle(
     (fetch) or a redirect back."""
     me = ctx.need()
     # A repost's id acts on the original, and the original is what comes back.
-    toggled = await posts.toggle(ctx.session, ctx.clock, me, post_id, action)
-    post = await post_presenter.present_one(ctx.session, ctx.clock, ctx.settings, toggled, me)
+    toggled = await posts.toggle(ctx, me, post_id, action)
+    post = await post_presenter.present_one(ctx, toggled, me)
     if not wants_fragment(ctx.request):
         return RedirectResponse(safe_next(next, f"/posts/{post.id}"), status_code=303)
     return _actions(ctx, post, next)
@@ -262,7 +254,7 @@ async def tag_page(
     tag: str, ctx: Ctx, max_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
 ) -> HTMLResponse:
     """The drop that owns the tag (with Remind me) and the posts that carry it."""
-    page = await pagedata.tag_view(ctx.session, ctx.clock, ctx.settings, ctx.viewer, tag, max_id)
+    page = await pagedata.tag_view(ctx, ctx.viewer, tag, max_id)
     return await ctx.page("tag.html", {"page": page, "source": "tag"})
 
 
@@ -270,7 +262,7 @@ async def tag_page(
 async def bookmarks_page(
     ctx: Ctx, max_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
 ) -> HTMLResponse:
-    page = await pagedata.bookmarks(ctx.session, ctx.clock, ctx.settings, ctx.need(), max_id)
+    page = await pagedata.bookmarks(ctx, ctx.need(), max_id)
     return await ctx.page("bookmarks.html", {"page": page, "source": "post"})
 
 

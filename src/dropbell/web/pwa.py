@@ -15,9 +15,8 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, JSONResponse
 
 from dropbell import errors
-from dropbell.accounts.deps import Session, WebViewer
+from dropbell.accounts.deps import Ctx, Session, WebViewer
 from dropbell.accounts.service import Viewer
-from dropbell.deps import AppClock, AppSettings
 from dropbell.push import service as push
 from dropbell.push.schemas import PushKeyOut, PushSubscriptionOut, SubscribeBody, UpdateBody
 from dropbell.web.session import CsrfChecked
@@ -80,42 +79,30 @@ def _shopper(viewer: Viewer | None) -> Viewer:
 
 
 @router.get("/push/key")
-async def push_key(session: Session, clock: AppClock, settings: AppSettings) -> PushKeyOut:
-    return await push.public_key(session, clock, settings)
+async def push_key(ctx: Ctx) -> PushKeyOut:
+    return await push.public_key(ctx)
 
 
 @router.get("/push/subscription")
-async def get_subscription(
-    session: Session, clock: AppClock, settings: AppSettings, viewer: WebViewer
-) -> PushSubscriptionOut:
+async def get_subscription(ctx: Ctx, viewer: WebViewer) -> PushSubscriptionOut:
     """This session's subscription, or 404."""
-    return await push.get_subscription(session, clock, settings, _shopper(viewer))
+    return await push.get_subscription(ctx, _shopper(viewer))
 
 
 @router.post("/push/subscription")
 async def subscribe(
-    _csrf: CsrfChecked,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
-    viewer: WebViewer,
-    body: SubscribeBody,
+    _csrf: CsrfChecked, ctx: Ctx, viewer: WebViewer, body: SubscribeBody
 ) -> PushSubscriptionOut:
     """Subscribe this session (a new POST replaces its subscription)."""
-    return await push.subscribe(session, clock, settings, _shopper(viewer), body)
+    return await push.subscribe(ctx, _shopper(viewer), body)
 
 
 @router.put("/push/subscription")
 async def update_alerts(
-    _csrf: CsrfChecked,
-    session: Session,
-    clock: AppClock,
-    settings: AppSettings,
-    viewer: WebViewer,
-    body: UpdateBody,
+    _csrf: CsrfChecked, ctx: Ctx, viewer: WebViewer, body: UpdateBody
 ) -> PushSubscriptionOut:
     """Which kinds of notification are pushed."""
-    return await push.update_alerts(session, clock, settings, _shopper(viewer), body)
+    return await push.update_alerts(ctx, _shopper(viewer), body)
 
 
 @router.delete("/push/subscription")

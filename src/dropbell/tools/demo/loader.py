@@ -4,7 +4,7 @@ what ``--reset`` finds and deletes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -20,6 +20,7 @@ from dropbell.accounts.service import Viewer
 from dropbell.brands import service as brands
 from dropbell.clock import FakeClock
 from dropbell.config import Settings
+from dropbell.context import Context
 from dropbell.db import make_engine, make_sessionmaker, transaction
 from dropbell.drops import service as drops
 from dropbell.drops.models import Drop
@@ -76,27 +77,29 @@ async def _remove_previous(session: AsyncSession) -> None:
     await search_index.recount_tags(session)  # their posts' tags went with them
 
 
-async def _add_posts(session: AsyncSession, now: datetime) -> None:
+async def _add_posts(ctx: Context, now: datetime) -> None:
     """Shoppers and brands talk about the drops; the others like, repost and bookmark."""
+    session = ctx.session
     rows = await session.scalars(select(Account).where(Account.username.in_(DEMO_USERNAMES)))
     people = {a.username: Viewer(account=a, platform="ios", token_id=0) for a in rows}
     drop_posts = {d.tag: d.post_id for d in await session.scalars(select(Drop))}
     for spec in POSTS:
-        at = FakeClock(now - spec.ago)
+        clock = FakeClock(now - spec.ago)
+        at = replace(ctx, clock=clock)
         if spec.repost_of_drop:
             announcement = drop_posts[spec.repost_of_drop.casefold()]
-            await posts.repost(session, at, people[spec.author], announcement)
-            await posts.like(session, at, people[spec.author], announcement)
+            await posts.repost(at, people[spec.author], announcement)
+            await posts.like(at, people[spec.author], announcement)
             continue
-        post = await posts.create_post(session, at, people[spec.author], PostCreate(text=spec.text))
+        post = await posts.create_post(at, people[spec.author], PostCreate(text=spec.text))
         for i, username in enumerate(spec.liked_by):
-            at.advance(timedelta(seconds=40 + 20 * i))
-            await posts.like(session, at, people[username], post.id)
+            clock.advance(timedelta(seconds=40 + 20 * i))
+            await posts.like(at, people[username], post.id)
         for username in spec.bookmarked_by:
-            await posts.bookmark(session, at, people[username], post.id)
+            await posts.bookmark(at, people[username], post.id)
         for username in spec.reposted_by:
-            at.advance(timedelta(minutes=1))
-            await posts.repost(session, at, people[username], post.id)
+            clock.advance(timedelta(minutes=1))
+            await posts.repost(at, people[username], post.id)
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,8 @@ async def load(settings: Settings, console: Console, *, reset: bool = False) -> 
         async with transaction(sessions) as session:
             if reset:
                 await _remove_previous(session)
-            loading = _Loading(session, clock, settings)
+            # What each step of the load works in: one transaction, on the demo's clock.
+            loading = Context(session, clock, settings)
             people = await _add_people(loading)
             created = await _add_drops(loading, people, now)
             await _add_reminders(loading, people, created)
@@ -158,19 +162,10 @@ async def load(settings: Settings, console: Console, *, reset: bool = False) -> 
             clock.advance(min(timedelta(minutes=1), now - clock.now()))
             await scheduler.run_due()
         async with transaction(sessions) as session:
-            await _add_posts(session, now)
+            await _add_posts(Context(session, clock, settings), now)
     finally:
         await engine.dispose()
     _show(console, now)
-
-
-@dataclass(frozen=True)
-class _Loading:
-    """What each step of the load works in: one transaction, on the demo's clock."""
-
-    session: AsyncSession
-    clock: FakeClock
-    settings: Settings
 
 
 def _signup(username: str, name: str, country: str, language: str, tz: str) -> AccountCreate:
@@ -184,28 +179,27 @@ def _signup(username: str, name: str, country: str, language: str, tz: str) -> A
     )
 
 
-async def _add_people(loading: _Loading) -> dict[str, Account]:
+async def _add_people(loading: Context) -> dict[str, Account]:
     """The brands (approved partners), the shoppers, and Maison Aurelle's followers."""
-    session, clock = loading.session, loading.clock
+    session = loading.session
     people: dict[str, Account] = {}
     for brand in BRANDS:
         people[brand.username] = await accounts.create_account(
-            session,
-            clock,
+            loading,
             _signup(brand.username, brand.display_name, "US", "en", "America/New_York"),
         )
         await accounts.approve_partner(session, brand.username, [brand.domain])
     for username, name, country, language, tz in SHOPPERS:
         people[username] = await accounts.create_account(
-            session, clock, _signup(username, name, country, language, tz)
+            loading, _signup(username, name, country, language, tz)
         )
     for username in FOLLOWERS:  # before Maison Aurelle announces: they hear of it
         fan = Viewer(account=people[username], platform="ios", token_id=0)
-        await brands.follow(session, clock, fan, people[BRANDS[0].username].id)
+        await brands.follow(loading, fan, people[BRANDS[0].username].id)
     return people
 
 
-async def _add_drops(loading: _Loading, people: dict[str, Account], now: datetime) -> list[Drop]:
+async def _add_drops(loading: Context, people: dict[str, Account], now: datetime) -> list[Drop]:
     """Each brand announces its drops, with the demo's own pictures."""
     session = loading.session
     domains = {b.username: b.domain for b in BRANDS}
@@ -213,9 +207,7 @@ async def _add_drops(loading: _Loading, people: dict[str, Account], now: datetim
     for spec in DROPS:
         owner = await accounts.get_account(session, people[spec.brand].id)
         drop = await drops.create_drop(
-            session,
-            loading.clock,
-            loading.settings,
+            loading,
             Viewer(account=owner, platform="web", token_id=0),
             DropCreate(
                 title=spec.title,
@@ -235,9 +227,7 @@ async def _add_drops(loading: _Loading, people: dict[str, Account], now: datetim
     return created
 
 
-async def _add_reminders(
-    loading: _Loading, people: dict[str, Account], created: list[Drop]
-) -> None:
+async def _add_reminders(loading: Context, people: dict[str, Account], created: list[Drop]) -> None:
     """The US shoppers who read English remind on the drops, fewer on each in turn, with
     the leads of :data:`LEADS` in turn."""
     clock, settings = loading.clock, loading.settings
