@@ -149,7 +149,7 @@ async def delete_post(ctx: Context, viewer: Viewer, post_id: int) -> Post:
     if post.author_id != viewer.account.id:
         raise errors.NotAuthor()
     if post.reblog_of is not None:
-        return await unrepost(ctx.session, viewer, post.reblog_of.id)
+        return await _take_off(ctx.session, viewer, post.reblog_of.id, _REPOST)
     if post.drop is not None:
         raise errors.DropPost()
     post.deleted_at = ctx.clock.now()
@@ -325,36 +325,6 @@ async def toggle(ctx: Context, viewer: Viewer, post_id: int, action: PostAction)
     if on:
         return await _put(ctx, viewer, post_id, mark)
     return await _take_off(ctx.session, viewer, post_id, mark)
-
-
-async def like(ctx: Context, viewer: Viewer, post_id: int) -> Post:
-    """Like a post. Idempotent. The author is told (once), unless it is their own post."""
-    return await _put(ctx, viewer, post_id, _LIKE)
-
-
-async def unlike(session: AsyncSession, viewer: Viewer, post_id: int) -> Post:
-    """Take a like back. Idempotent."""
-    return await _take_off(session, viewer, post_id, _LIKE)
-
-
-async def repost(ctx: Context, viewer: Viewer, post_id: int) -> Post:
-    """Repost to the public timeline. Idempotent. The author is told (once), unless it is theirs."""
-    return await _put(ctx, viewer, post_id, _REPOST)
-
-
-async def unrepost(session: AsyncSession, viewer: Viewer, post_id: int) -> Post:
-    """Undo a repost (it leaves the timeline). Idempotent."""
-    return await _take_off(session, viewer, post_id, _REPOST)
-
-
-async def bookmark(ctx: Context, viewer: Viewer, post_id: int) -> Post:
-    """Save a post to the caller's private bookmarks. Idempotent."""
-    return await _put(ctx, viewer, post_id, _BOOKMARK)
-
-
-async def unbookmark(session: AsyncSession, viewer: Viewer, post_id: int) -> Post:
-    """Remove a post from the caller's bookmarks. Idempotent."""
-    return await _take_off(session, viewer, post_id, _BOOKMARK)
 
 
 async def share(ctx: Context, viewer: Viewer | None, post_id: int, viewer_key: str) -> ShareOut:

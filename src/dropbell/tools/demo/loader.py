@@ -88,18 +88,18 @@ async def _add_posts(ctx: Context, now: datetime) -> None:
         at = replace(ctx, clock=clock)
         if spec.repost_of_drop:
             announcement = drop_posts[spec.repost_of_drop.casefold()]
-            await posts.repost(at, people[spec.author], announcement)
-            await posts.like(at, people[spec.author], announcement)
+            await posts.toggle(at, people[spec.author], announcement, "repost")
+            await posts.toggle(at, people[spec.author], announcement, "like")
             continue
         post = await posts.create_post(at, people[spec.author], PostCreate(text=spec.text))
         for i, username in enumerate(spec.liked_by):
             clock.advance(timedelta(seconds=40 + 20 * i))
-            await posts.like(at, people[username], post.id)
+            await posts.toggle(at, people[username], post.id, "like")
         for username in spec.bookmarked_by:
-            await posts.bookmark(at, people[username], post.id)
+            await posts.toggle(at, people[username], post.id, "bookmark")
         for username in spec.reposted_by:
             clock.advance(timedelta(minutes=1))
-            await posts.repost(at, people[username], post.id)
+            await posts.toggle(at, people[username], post.id, "repost")
 
 
 @dataclass(frozen=True)
