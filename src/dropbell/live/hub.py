@@ -306,8 +306,9 @@ class Hub:
                 return
             count = await notifications.unread_count(session, account_id)
             item = notifications.InboxItem(row, row.read_at is not None)
+            ctx = self._ctx(session)
             for sub in list(subs):
-                shown = (await notifications.present(self._ctx(session), [item], sub.viewer))[0]
+                shown = (await notifications.present(ctx, [item], sub.viewer))[0]
                 sub.push(row.id, notification_frame(row.id, shown.model_dump_json(), count))
 
     def resync(self) -> None:
